@@ -1,0 +1,29 @@
+"""User-facing errors.
+
+A ``SafeforgeError`` is something the user can fix (bad input, unreachable endpoint, missing
+extra). The CLI prints its message on one line and exits non-zero without a traceback;
+anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+
+class SafeforgeError(Exception):
+    """An error whose message tells the user what to fix."""
+
+
+class MissingExtraError(SafeforgeError, ImportError):
+    """A heavy optional dependency is not installed."""
+
+
+def require(module: str, extra: str) -> ModuleType:
+    """Import ``module`` or fail with the exact pip command that installs it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingExtraError(
+            f"{module!r} is not installed; run: pip install 'safeforge[{extra}]'"
+        ) from exc
