@@ -6,6 +6,7 @@ import random
 from collections.abc import Sequence
 
 from safeforge.errors import SafeforgeError
+from safeforge.probes._intents import CATEGORIES, INTENTS, Intent
 from safeforge.probes.loaders import load_dataset
 from safeforge.records import Probe
 
@@ -33,4 +34,4 @@ def resolve_probes(
     return probes
 
 
-__all__ = ["load_dataset", "resolve_probes"]
+__all__ = ["CATEGORIES", "INTENTS", "Intent", "load_dataset", "resolve_probes"]
