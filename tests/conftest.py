@@ -25,3 +25,21 @@ def benchmarks_dir() -> Path:
     if not BENCHMARKS.is_dir():
         pytest.skip(f"benchmark data not found at {BENCHMARKS} (set SAFEFORGE_BENCHMARKS to its path)")
     return BENCHMARKS
+
+
+# --- tiny offline models (helper B): real transformers models built from configs, no download ---
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """arch ("gpt2", "qwen2") -> dir of a tiny random causal LM with tokenizer + chat template.
+
+    Built once per session (a few seconds). Treat the dirs as read-only: copy one before
+    training into it. Skips when the [hf] extra is not installed.
+    """
+    pytest.importorskip("transformers")
+    from safeforge.models import ARCHS, DEMO_CORPUS, build_tiny_model, build_tiny_tokenizer
+
+    root = tmp_path_factory.mktemp("tiny_models")
+    tok = build_tiny_tokenizer(DEMO_CORPUS, root / "tokenizer")
+    return {arch: build_tiny_model(arch, tok, root / arch) for arch in ARCHS}
