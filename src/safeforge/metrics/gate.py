@@ -1,0 +1,88 @@
+"""The CI gate: thresholds on a run, and "no significant regression" against a baseline.
+
+Thresholds compare the point estimate (the interval is printed beside it so a reviewer sees
+how much it can be trusted). The baseline mode fails only on a change the paired test calls
+significant in the wrong direction, so noise on a few probes does not block a merge.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from safeforge.metrics import _observe as o
+from safeforge.metrics._records import Summary
+from safeforge.metrics.compare import Comparison
+
+GATED_METRICS = (o.JRR, o.FRR, o.FRR_PARTIAL, o.QUALITY, o.TONE, o.LEAK, o.HALLUCINATION)
+
+
+class Check(BaseModel):
+    """One gate check (one JUnit test case)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    passed: bool
+    message: str
+
+
+class GateResult(BaseModel):
+    """All checks; the gate passes when every check does."""
+
+    model_config = ConfigDict(frozen=True)
+
+    checks: list[Check]
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def _threshold(summary: Summary, name: str, bound: float, minimum: bool) -> Check:
+    metric = summary.metrics.get(name)
+    label = f"{name} {'>=' if minimum else '<='} {bound:.1%}"
+    if metric is None or metric.value is None:
+        return Check(name=label, passed=False, message=f"{name} was not measured (n = 0)")
+    ok = metric.value >= bound if minimum else metric.value <= bound
+    ci = f"95% CI {_fmt(metric.ci_low)}–{_fmt(metric.ci_high)}, n = {metric.n}"
+    return Check(name=label, passed=ok, message=f"{name} = {_fmt(metric.value)} ({ci})")
+
+
+def gate(
+    summary: Summary,
+    *,
+    min_jrr: float | None = None,
+    max_frr: float | None = None,
+    comparison: Comparison | None = None,
+) -> GateResult:
+    """Run the threshold checks and, given a comparison with a baseline, the regression checks."""
+    checks = []
+    if min_jrr is not None:
+        checks.append(_threshold(summary, o.JRR, min_jrr, minimum=True))
+    if max_frr is not None:
+        checks.append(_threshold(summary, o.FRR, max_frr, minimum=False))
+    if comparison is not None:
+        for name in GATED_METRICS:
+            delta = comparison.delta(name)
+            if delta is None or delta.p_value is None:
+                continue
+            message = (
+                f"{name}: baseline {_fmt(delta.a)} -> {_fmt(delta.b)} over {delta.n_paired} shared probes, "
+                f"p = {delta.p_value:.3g} ({delta.direction})"
+            )
+            checks.append(
+                Check(
+                    name=f"no significant regression in {name}",
+                    passed=delta.direction != "regressed",
+                    message=message,
+                )
+            )
+    if not checks:
+        checks.append(
+            Check(name="gate configured", passed=False, message="no threshold and no baseline given")
+        )
+    return GateResult(checks=checks)
