@@ -1,0 +1,230 @@
+"""The scan runner: probes -> target -> store (resumable) -> judges.
+
+Async end to end: a fixed pool of workers pulls batches of probes and awaits the target,
+whose own limiter bounds concurrency. Finished attempts are buffered and committed every
+``FLUSH_EVERY`` attempts or ``FLUSH_INTERVAL_S`` seconds, so the store costs little per
+attempt and a killed scan loses at most the last fraction of a second.
+
+The store (and the run directory) is created by the first commit, i.e. only after the target
+answered something: bad input or a dead endpoint fails before anything is written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from safeforge.errors import SafeforgeError
+from safeforge.judges._base import JUDGES, Judge
+from safeforge.probes import resolve_probes
+from safeforge.records import Attempt, Probe
+from safeforge.run.config import ScanConfig
+from safeforge.run.result import Run
+from safeforge.run.store import Store, store_path
+from safeforge.targets import Target, create_target
+
+FLUSH_EVERY = 32
+FLUSH_INTERVAL_S = 0.1
+JUDGE_CHUNK = 256
+
+
+def scan(config: ScanConfig | None = None, /, *, progress: bool | None = None, **fields: Any) -> Run:
+    """Run a scan and return its :class:`Run`: ``scan(ScanConfig(...))`` or
+    ``scan(target="mock", datasets=["x.csv"])``. ``progress=None`` shows a bar on a TTY."""
+    cfg = config if config is not None else ScanConfig.from_mapping(fields)
+    return asyncio.run(scan_async(cfg, progress=progress))
+
+
+async def scan_async(config: ScanConfig, *, progress: bool | None = None) -> Run:
+    """Generate every probe's attempt not already answered in ``config.run_dir``, then judge."""
+    probes = resolve_probes(
+        datasets=config.datasets,
+        suite=config.suite,
+        families=config.families,
+        transforms=config.transforms,
+        limit=config.limit,
+        seed=config.seed,
+    )
+    fingerprint = config.fingerprint(probes)
+    done = _check_resume(config, probes, fingerprint)
+    todo = [(seq, p) for seq, p in enumerate(probes) if p.id not in done]
+    meta = {"config": config.redacted(), "fingerprint": fingerprint, "n_probes": len(probes)}
+    if todo:
+        target = create_target(config.target, config.target_options())
+        try:
+            writer = _Writer(config.run_dir, meta)
+            await _generate_async(target, todo, writer, _progress(progress), len(probes), config.concurrency)
+        finally:
+            await target.aclose()
+    run = Run(config.run_dir, config)
+    if store_path(run.dir).is_file():
+        await judge_run_async(run, config.judges)
+    return run
+
+
+def _check_resume(config: ScanConfig, probes: Sequence[Probe], fingerprint: str) -> set[str]:
+    """Probe ids already answered in the run dir (empty for a new run); refuses a run made
+    with a different config unless ``force``."""
+    path = store_path(config.run_dir)
+    if not path.is_file():
+        if config.resume:
+            raise SafeforgeError(f"nothing to resume: no run store in {config.run_dir}")
+        return set()
+    with Store(path) as store:
+        stored = store.meta()
+        if stored.get("fingerprint") not in (None, fingerprint):
+            if not config.force:
+                diff = "; ".join(config.fingerprint_diff(stored.get("config", {}))) or "probe set changed"
+                raise SafeforgeError(
+                    f"{config.run_dir} holds a run with a different config ({diff}); "
+                    "use --force to resume it anyway or pick another --run-dir"
+                )
+            store.keep_only(p.id for p in probes)
+        return store.done_ids()
+
+
+class _Writer:
+    """Buffers attempts and commits them in small transactions; creates the store on the
+    first commit (with the run's meta and ``config.yaml``)."""
+
+    def __init__(self, run_dir: Path, meta: dict[str, Any]) -> None:
+        self.run_dir = run_dir
+        self.meta = meta
+        self.buffer: list[tuple[int, Attempt]] = []
+        self.store: Store | None = None
+        self.on_commit: list[Any] = []
+
+    def add(self, rows: list[tuple[int, Attempt]]) -> None:
+        self.buffer.extend(rows)
+        if len(self.buffer) >= FLUSH_EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.buffer:
+            return
+        rows, self.buffer = self.buffer, []
+        first = self.store is None
+        if self.store is None:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            (self.run_dir / "config.yaml").write_text(
+                yaml.safe_dump(self.meta["config"], sort_keys=False), encoding="utf-8"
+            )
+            self.store = Store(store_path(self.run_dir), create=True)
+        self.store.put_attempts(rows, self.meta if first else None)
+        for callback in self.on_commit:
+            callback(len(rows))
+
+    async def flush_periodically_async(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_INTERVAL_S)
+            self.flush()
+
+    def close(self) -> None:
+        self.flush()
+        if self.store is not None:
+            self.store.close()
+
+
+async def _generate_async(
+    target: Target,
+    todo: list[tuple[int, Probe]],
+    writer: _Writer,
+    progress: Progress | None,
+    total: int,
+    concurrency: int,
+) -> None:
+    batches = iter(_chunks(todo, max(1, target.batch_size)))
+
+    async def worker_async() -> None:
+        for batch in batches:  # one shared iterator: each batch goes to exactly one worker
+            completions = await target.generate_async([p for _, p in batch])
+            if len(completions) != len(batch):
+                raise RuntimeError(f"{target.id} returned {len(completions)} completions for {len(batch)}")
+            writer.add(
+                [
+                    (seq, Attempt(probe=p, target=target.id, completion=c))
+                    for (seq, p), c in zip(batch, completions, strict=True)
+                ]
+            )
+
+    n_workers = min(concurrency, -(-len(todo) // max(1, target.batch_size)))
+    with progress if progress is not None else contextlib.nullcontext():
+        if progress is not None:
+            task = progress.add_task("scanning", total=total, completed=total - len(todo))
+            writer.on_commit.append(lambda n: progress.advance(task, n))
+        flusher = asyncio.create_task(writer.flush_periodically_async())
+        workers = [asyncio.create_task(worker_async()) for _ in range(n_workers)]
+        try:
+            await asyncio.gather(*workers)
+        finally:
+            for t in [*workers, flusher]:
+                t.cancel()
+            await asyncio.gather(*workers, flusher, return_exceptions=True)
+            writer.close()
+
+
+def _chunks(items: list[tuple[int, Probe]], size: int) -> Iterator[list[tuple[int, Probe]]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+class _RateColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.1f}/s" if speed else "-/s", style="progress.data.speed")
+
+
+def _progress(enabled: bool | None) -> Progress | None:
+    """A rich progress bar on stderr, only when asked or when stderr is a terminal."""
+    if enabled is False or (enabled is None and not sys.stderr.isatty()):
+        return None
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        _RateColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+    )
+
+
+def judge_run(run: Run, judges: Sequence[str | Judge]) -> None:
+    """Store each judge's verdicts for the answered attempts that lack one from it."""
+    asyncio.run(judge_run_async(run, judges))
+
+
+async def judge_run_async(run: Run, judges: Sequence[str | Judge]) -> None:
+    """Async :func:`judge_run`. Verdicts are committed per chunk, so a killed judging step
+    resumes where it stopped. Errored attempts are not judged (metrics count them apart)."""
+    if not judges:
+        return
+    attempts = [a for a in run.attempts() if a.ok]
+    for spec in judges:
+        judge = JUDGES.get(spec)() if isinstance(spec, str) else spec
+        todo = [a for a in attempts if all(v.judge != judge.name for v in a.verdicts)]
+        for i in range(0, len(todo), JUDGE_CHUNK):
+            part = todo[i : i + JUDGE_CHUNK]
+            verdicts = await judge.judge_async(part)
+            if len(verdicts) != len(part):
+                raise RuntimeError(f"judge {judge.name} returned {len(verdicts)} verdicts for {len(part)}")
+            run.add_verdicts({a.probe.id: [v] for a, v in zip(part, verdicts, strict=True)})

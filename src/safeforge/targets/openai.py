@@ -1,0 +1,240 @@
+"""``openai:MODEL`` — any OpenAI-compatible chat-completions endpoint (OpenAI, vLLM, Ollama,
+llama.cpp server, hosted APIs).
+
+Built on aiohttp: on loopback it sustains several thousand requests per second where an
+httpx async client stalls in the low hundreds, and the HTTP client is the bottleneck of a
+scan. One ``asyncio.Semaphore`` bounds concurrency; transient failures (429, 5xx, timeouts,
+dropped connections) are retried with exponential backoff and jitter, honouring
+``Retry-After``. Failures that doom the whole run (401/403, or an endpoint that cannot be
+reached or has no such model before anything succeeded) raise ``SafeforgeError`` at once
+instead of producing thousands of identical per-probe errors.
+
+The API key comes from the environment variable named by ``api_key_env`` and is never
+logged, stored or echoed in an error message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import os
+import random
+import time
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from safeforge.errors import SafeforgeError
+from safeforge.records import Completion, Probe, Usage
+from safeforge.targets._base import TargetOptions
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+BACKOFF_BASE_S = 0.5
+"""First retry waits about this long; each further retry doubles it (with jitter)."""
+BACKOFF_CAP_S = 30.0
+RETRY_AFTER_CAP_S = 120.0
+_RETRYABLE = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
+_FATAL = frozenset({401, 403})
+
+
+class RateLimiter:
+    """Spaces request starts at least ``60 / rpm`` seconds apart (a smooth RPM cap)."""
+
+    def __init__(self, requests_per_minute: float) -> None:
+        self.interval = 60.0 / requests_per_minute
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait_async(self) -> None:
+        async with self._lock:
+            now = time.monotonic()
+            delay = self._next - now
+            self._next = max(now, self._next) + self.interval
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+class _Retry(Exception):
+    """A transient failure: retry after ``delay`` (None = use backoff)."""
+
+    def __init__(self, error: str, delay: float | None = None) -> None:
+        super().__init__(error)
+        self.error = error
+        self.delay = delay
+
+
+class OpenAITarget:
+    """Chat completions over HTTP; one request per probe (``batch_size`` 1)."""
+
+    batch_size = 1
+
+    def __init__(self, model: str, options: TargetOptions, *, backoff_base_s: float | None = None) -> None:
+        if not model:
+            raise SafeforgeError("openai target needs a model name: openai:MODEL")
+        self.model = model
+        self.id = f"openai:{model}"
+        self.options = options
+        base = (options.base_url or DEFAULT_BASE_URL).rstrip("/")
+        if urlsplit(base).scheme not in {"http", "https"}:
+            raise SafeforgeError(f"--base-url must start with http:// or https:// (got {_safe_url(base)!r})")
+        self.url = f"{base}/chat/completions"
+        self._shown_url = _safe_url(self.url)
+        self._key = os.environ.get(options.api_key_env) or None
+        if self._key is None and options.base_url is None:
+            raise SafeforgeError(
+                f"no API key: set the environment variable {options.api_key_env} "
+                "(or point --base-url at a server that needs none)"
+            )
+        self._backoff = BACKOFF_BASE_S if backoff_base_s is None else backoff_base_s
+        self._semaphore = asyncio.Semaphore(options.concurrency)
+        self._rate = RateLimiter(options.requests_per_minute) if options.requests_per_minute else None
+        self._session: aiohttp.ClientSession | None = None
+        self._any_success = False
+        gen = options.generation
+        self._payload_base: dict[str, Any] = {
+            "model": model,
+            "max_tokens": gen.max_new_tokens,
+            "temperature": gen.temperature,
+            "top_p": gen.top_p,
+        }
+        if gen.seed is not None:
+            self._payload_base["seed"] = gen.seed
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
+            connector = aiohttp.TCPConnector(limit=self.options.concurrency, ttl_dns_cache=300)
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=self.options.timeout_s),
+                raise_for_status=False,
+            )
+        return self._session
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def generate_async(self, probes: Sequence[Probe]) -> list[Completion]:
+        return list(await asyncio.gather(*(self._complete_async(p) for p in probes)))
+
+    async def _complete_async(self, probe: Probe) -> Completion:
+        payload = {**self._payload_base, "messages": [m.model_dump() for m in probe.messages]}
+        async with self._semaphore:
+            error = ""
+            for attempt in range(self.options.max_retries + 1):
+                if self._rate is not None:
+                    await self._rate.wait_async()
+                start = time.perf_counter()
+                try:
+                    completion = await self._post_async(payload)
+                except _Retry as retry:
+                    error = retry.error
+                    if attempt < self.options.max_retries:
+                        await asyncio.sleep(self._delay(attempt, retry.delay))
+                    continue
+                return completion.model_copy(
+                    update={"latency_s": time.perf_counter() - start, "retries": attempt}
+                )
+            return Completion(error=self._scrub(error), retries=self.options.max_retries)
+
+    async def _post_async(self, payload: dict[str, Any]) -> Completion:
+        """One HTTP round trip: a Completion, ``_Retry`` for transient failures, or
+        ``SafeforgeError`` for failures that doom the run."""
+        try:
+            async with self._client().post(self.url, json=payload) as resp:
+                if resp.status == 200:
+                    data = await resp.json(content_type=None)
+                    self._any_success = True
+                    return _parse(data)
+                body = (await resp.text(errors="replace"))[:300]
+                retry_after = _retry_after(resp.headers.get("Retry-After"))
+        except TimeoutError:
+            raise _Retry(f"timed out after {self.options.timeout_s:g} s") from None
+        except aiohttp.ClientConnectorError as exc:
+            if not self._any_success:
+                raise SafeforgeError(
+                    f"cannot reach {self._shown_url}: {exc.os_error.strerror or type(exc.os_error).__name__}"
+                    "; is the server running and --base-url right?"
+                ) from None
+            raise _Retry(f"connection failed: {type(exc).__name__}") from None
+        except (aiohttp.ClientError, ValueError) as exc:
+            raise _Retry(f"{type(exc).__name__}: {self._scrub(str(exc))[:200]}") from None
+        detail = f"HTTP {resp.status} from {self._shown_url}: {_error_message(body)}"
+        if resp.status in _FATAL:
+            raise SafeforgeError(f"{self._scrub(detail)}; check the API key in ${self.options.api_key_env}")
+        if resp.status == 404 and not self._any_success:
+            raise SafeforgeError(f"{self._scrub(detail)}; check --base-url and the model name")
+        if resp.status in _RETRYABLE:
+            raise _Retry(detail, retry_after)
+        return Completion(error=self._scrub(detail))
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, RETRY_AFTER_CAP_S)
+        ceiling = min(BACKOFF_CAP_S, self._backoff * 2**attempt)
+        return random.uniform(ceiling / 2, ceiling)
+
+    def _scrub(self, text: str) -> str:
+        """Remove the API key from text that may have echoed it."""
+        return text.replace(self._key, "***") if self._key else text
+
+
+def _parse(data: Any) -> Completion:
+    try:
+        choice = data["choices"][0]
+        text = choice["message"].get("content")
+        usage = data.get("usage") or {}
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return Completion(error="malformed response: no choices[0].message")
+    return Completion(
+        text=text if text is not None else "",
+        finish_reason=choice.get("finish_reason"),
+        usage=Usage(
+            prompt_tokens=usage.get("prompt_tokens"), completion_tokens=usage.get("completion_tokens")
+        ),
+    )
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _error_message(body: str) -> str:
+    """The ``error.message`` of an OpenAI-style error body, else the (short) body text."""
+    try:
+        data = json.loads(body)
+        message = data["error"]["message"] if isinstance(data["error"], dict) else data["error"]
+        return str(message)[:200]
+    except (ValueError, KeyError, TypeError):
+        return body.strip()[:200] or "(empty body)"
+
+
+def _safe_url(url: str) -> str:
+    """``url`` without user info or query string (either may carry a token)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return f"{parts.scheme}://{host}{parts.path}"
+
+
+def openai(rest: str, options: TargetOptions) -> OpenAITarget:
+    """Factory for ``openai:MODEL``."""
+    return OpenAITarget(rest, options)
