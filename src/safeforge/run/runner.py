@@ -63,10 +63,9 @@ async def scan_async(config: ScanConfig, *, progress: bool | None = None) -> Run
         limit=config.limit,
         seed=config.seed,
     )
-    fingerprint = config.fingerprint(probes)
-    done = _check_resume(config, probes, fingerprint)
+    meta = {"config": config.redacted(), "fingerprint": config.fingerprint(probes), "n_probes": len(probes)}
+    done = _check_resume(config, probes, meta)
     todo = [(seq, p) for seq, p in enumerate(probes) if p.id not in done]
-    meta = {"config": config.redacted(), "fingerprint": fingerprint, "n_probes": len(probes)}
     if todo:
         target = create_target(config.target, config.target_options())
         try:
@@ -80,9 +79,10 @@ async def scan_async(config: ScanConfig, *, progress: bool | None = None) -> Run
     return run
 
 
-def _check_resume(config: ScanConfig, probes: Sequence[Probe], fingerprint: str) -> set[str]:
+def _check_resume(config: ScanConfig, probes: Sequence[Probe], meta: dict[str, Any]) -> set[str]:
     """Probe ids already answered in the run dir (empty for a new run); refuses a run made
-    with a different config unless ``force``."""
+    with a different config unless ``force`` (which adopts the new config and drops attempts
+    of probes it no longer has)."""
     path = store_path(config.run_dir)
     if not path.is_file():
         if config.resume:
@@ -90,7 +90,7 @@ def _check_resume(config: ScanConfig, probes: Sequence[Probe], fingerprint: str)
         return set()
     with Store(path) as store:
         stored = store.meta()
-        if stored.get("fingerprint") not in (None, fingerprint):
+        if stored.get("fingerprint") not in (None, meta["fingerprint"]):
             if not config.force:
                 diff = "; ".join(config.fingerprint_diff(stored.get("config", {}))) or "probe set changed"
                 raise SafeforgeError(
@@ -98,7 +98,14 @@ def _check_resume(config: ScanConfig, probes: Sequence[Probe], fingerprint: str)
                     "use --force to resume it anyway or pick another --run-dir"
                 )
             store.keep_only(p.id for p in probes)
+            store.set_meta(meta)
+            _write_config_yaml(config.run_dir, meta)
         return store.done_ids()
+
+
+def _write_config_yaml(run_dir: Path, meta: dict[str, Any]) -> None:
+    """The effective config, secrets redacted, for people to read (the store keeps its own)."""
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(meta["config"], sort_keys=False), encoding="utf-8")
 
 
 class _Writer:
@@ -124,9 +131,7 @@ class _Writer:
         first = self.store is None
         if self.store is None:
             self.run_dir.mkdir(parents=True, exist_ok=True)
-            (self.run_dir / "config.yaml").write_text(
-                yaml.safe_dump(self.meta["config"], sort_keys=False), encoding="utf-8"
-            )
+            _write_config_yaml(self.run_dir, self.meta)
             self.store = Store(store_path(self.run_dir), create=True)
         self.store.put_attempts(rows, self.meta if first else None)
         for callback in self.on_commit:

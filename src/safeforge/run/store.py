@@ -76,6 +76,11 @@ class Store:
     def meta(self) -> dict[str, Any]:
         return {k: json.loads(v) for k, v in self._db.execute("SELECT key, value FROM meta")}
 
+    def set_meta(self, values: Mapping[str, Any]) -> None:
+        """Replace meta entries in one transaction."""
+        with self._transaction():
+            self._set_meta(values)
+
     def _set_meta(self, values: Mapping[str, Any]) -> None:
         self._db.executemany(
             "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
