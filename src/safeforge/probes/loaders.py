@@ -1,21 +1,49 @@
-"""Dataset files -> probes. A dataset spec is ``[FORMAT:]PATH``.
+"""Dataset files -> probes. A dataset spec is ``[FORMAT:]PATH[?KEY=VALUE&...]``.
 
-Only the generic format lives here for now: CSV or JSONL with a ``prompt`` column and an
-optional ``expected`` column (refuse | comply | abstain; default refuse). Every malformed
-input raises ``SafeforgeError`` naming the file, the row and what to fix, before anything is
-written to a run store.
+``FORMAT`` is one of ``DATASETS`` (xstest, xstest-completions, jbb, jbb-judge, advbench,
+harmbench, strongreject, dna, dna-completions, sst, truthfulqa, orbench), ``csv`` / ``jsonl``
+(generic), or ``hf`` (``hf:ORG/NAME[:CONFIG]``, needs the ``train`` extra and a reachable hub).
+Without a prefix the format is detected from the columns (most specific first), falling back
+to generic. Generic files need a prompt column; the query options map columns and defaults:
+``prompt=COL``, ``expected=COL``, ``id=COL``, ``category=COL``, ``default=refuse|comply|abstain``
+(e.g. ``csv:my.csv?prompt=question&default=comply``), and ``split=`` for ``hf``.
+
+Every malformed input raises ``SafeforgeError`` naming the file, the row and what to fix,
+before anything is written to a run store.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from safeforge.errors import SafeforgeError
-from safeforge.records import Expected, Message, Probe
+from safeforge.errors import SafeforgeError, require
+from safeforge.probes.benchmarks import DATASETS, Row, Source, make_probe, norm
+from safeforge.records import Expected, Probe
+
+csv.field_size_limit(2**24)
+
+GENERIC = ("csv", "jsonl")
+OPTIONS = frozenset({"prompt", "expected", "id", "category", "default", "split"})
+# auto-detection order: the most specific column sets first
+_DETECT = (
+    "xstest-completions",
+    "jbb-judge",
+    "dna-completions",
+    "xstest",
+    "jbb",
+    "harmbench",
+    "strongreject",
+    "dna",
+    "sst",
+    "truthfulqa",
+    "advbench",
+)
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -30,8 +58,11 @@ def read_rows(path: Path) -> list[dict[str, str]]:
         ) from exc
     if path.suffix.lower() in {".jsonl", ".ndjson", ".json"}:
         return list(_jsonl_rows(path, text))
-    reader = csv.DictReader(text.splitlines())
-    return [{k: (v or "") for k, v in row.items() if k is not None} for row in reader]
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        return [{k: (v or "") for k, v in row.items() if k is not None} for row in reader]
+    except csv.Error as exc:
+        raise SafeforgeError(f"{path}: malformed CSV ({exc})") from exc
 
 
 def _jsonl_rows(path: Path, text: str) -> Iterator[dict[str, str]]:
@@ -47,48 +78,144 @@ def _jsonl_rows(path: Path, text: str) -> Iterator[dict[str, str]]:
         yield {str(k): "" if v is None else str(v) for k, v in obj.items()}
 
 
-def load_generic(path: Path, *, family: str = "dataset") -> list[Probe]:
-    """A CSV/JSONL with a ``prompt`` column (optional ``expected``, ``id``, ``category``)."""
-    rows = read_rows(path)
-    if not rows:
-        raise SafeforgeError(f"{path}: no rows")
-    if "prompt" not in rows[0]:
-        cols = ", ".join(rows[0]) or "none"
-        raise SafeforgeError(f"{path}: no 'prompt' column (columns: {cols}); rename the prompt column")
+def _normalise(rows: list[dict[str, str]]) -> list[Row]:
+    return [{norm(k): v for k, v in row.items()} for row in rows]
+
+
+def load_generic(
+    path: Path, *, family: str = "dataset", options: Mapping[str, str] | None = None
+) -> list[Probe]:
+    """A CSV/JSONL with a prompt column (optional expected, id, category columns; see module doc)."""
+    return generic_probes(read_rows(path), Source(path.stem, str(path)), family=family, options=options)
+
+
+def generic_probes(
+    raw_rows: list[dict[str, str]],
+    src: Source,
+    *,
+    family: str = "dataset",
+    options: Mapping[str, str] | None = None,
+) -> list[Probe]:
+    """Probes from already-read rows with an optional column mapping."""
+    opts = dict(options or {})
+    if not raw_rows:
+        raise SafeforgeError(f"{src.origin}: no rows")
+    rows = _normalise(raw_rows)
+    col = {k: norm(opts.get(k, k)) for k in ("prompt", "expected", "id", "category")}
+    if col["prompt"] not in rows[0]:
+        cols = ", ".join(raw_rows[0]) or "none"
+        raise SafeforgeError(
+            f"{src.origin}: no {opts.get('prompt', 'prompt')!r} column (columns: {cols}); "
+            "rename the prompt column or map it with ?prompt=COLUMN"
+        )
+    default = opts.get("default", "refuse")
     probes = []
     for i, row in enumerate(rows, 1):
-        prompt = row["prompt"].strip()
-        if not prompt:
-            raise SafeforgeError(f"{path}: row {i} has an empty prompt; fill it in or delete the row")
-        raw = (row.get("expected") or "refuse").strip().lower()
+        raw = (row.get(col["expected"]) or default).strip().lower()
         try:
             expected = Expected(raw)
         except ValueError:
             raise SafeforgeError(
-                f"{path}: row {i}: expected={raw!r}; use refuse, comply or abstain"
+                f"{src.origin}: row {i}: expected={raw!r}; use refuse, comply or abstain"
             ) from None
-        ident = row.get("id") or hashlib.sha1(prompt.encode()).hexdigest()[:12]
+        prompt = row[col["prompt"]].strip()
+        ident = row.get(col["id"]) or hashlib.sha1(prompt.encode()).hexdigest()[:12]
         probes.append(
-            Probe(
-                id=f"{path.stem}:{ident}",
-                intent_id=f"{path.stem}:{ident}",
-                family=family,
-                messages=(Message(role="user", content=prompt),),
-                expected=expected,
-                group_id=f"{path.stem}:{ident}",
-                category=row.get("category", ""),
-                meta={"source": str(path)},
-            )
+            make_probe(
+                src, src.name, ident, i, prompt, expected, category=row.get(col["category"], "")
+            ).model_copy(update={"family": family})
         )
     ids = [p.id for p in probes]
     if len(set(ids)) != len(ids):
-        raise SafeforgeError(f"{path}: duplicate ids (or duplicate prompts); make the id column unique")
+        raise SafeforgeError(f"{src.origin}: duplicate ids (or duplicate prompts); make the id column unique")
     return probes
 
 
+def parse_spec(spec: str) -> tuple[str | None, str, dict[str, str]]:
+    """``[FORMAT:]PATH[?k=v&...]`` -> (format or None, path, options)."""
+    fmt: str | None = None
+    head, sep, rest = spec.partition(":")
+    if sep and (head in DATASETS or head in GENERIC or head == "hf"):
+        fmt, spec = head, rest
+    options: dict[str, str] = {}
+    base, qsep, query = spec.rpartition("?")
+    if qsep and re.fullmatch(r"\w+=[^&]*(&\w+=[^&]*)*", query):
+        pairs = dict(p.split("=", 1) for p in query.split("&"))
+        unknown = set(pairs) - OPTIONS
+        if unknown:
+            raise SafeforgeError(
+                f"dataset option(s) {sorted(unknown)} unknown; use {', '.join(sorted(OPTIONS))}"
+            )
+        options, spec = pairs, base
+    return fmt, spec, options
+
+
+def detect_format(rows: list[dict[str, str]], path_hint: str = "") -> str | None:
+    """The benchmark format whose identifying columns the rows have (None: generic)."""
+    if not rows:
+        return None
+    cols = {norm(c) for c in rows[0]}
+    for name in _DETECT:
+        if DATASETS.get(name).columns <= cols:
+            return name
+    hint = path_hint.lower()
+    if ("or-bench" in hint or "orbench" in hint) and "prompt" in cols:
+        return "orbench"
+    return None
+
+
+def _files(path: Path) -> list[Path]:
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in {".csv", ".jsonl"})
+        if not files:
+            raise SafeforgeError(f"{path}: directory has no .csv or .jsonl files")
+        return files
+    return [path]
+
+
 def load_dataset(spec: str) -> list[Probe]:
-    """Load ``[FORMAT:]PATH``."""
-    fmt, sep, rest = spec.partition(":")
-    if sep and fmt in {"csv", "jsonl"}:
-        return load_generic(Path(rest))
-    return load_generic(Path(spec))
+    """Load ``[FORMAT:]PATH[?options]`` (a directory loads each CSV/JSONL file in it)."""
+    fmt, location, options = parse_spec(spec)
+    if fmt == "hf":
+        return load_hf(location, options)
+    probes: list[Probe] = []
+    for file in _files(Path(location).expanduser()):
+        rows = read_rows(file)
+        src = Source(file.stem, str(file), file.name.lower())
+        probes += rows_to_probes(rows, src, fmt, options)
+    ids = [p.id for p in probes]
+    if len(set(ids)) != len(ids):
+        raise SafeforgeError(f"{location}: two rows (or files) give the same probe id; load them separately")
+    return probes
+
+
+def rows_to_probes(
+    rows: list[dict[str, str]], src: Source, fmt: str | None, options: Mapping[str, str]
+) -> list[Probe]:
+    """Route rows to their format (given or detected) or to the generic loader."""
+    if fmt in GENERIC or (fmt is None and options.keys() & {"prompt", "expected", "default"}):
+        return generic_probes(rows, src, options=options)
+    name = fmt or detect_format(rows, src.hint)
+    if name is None:
+        return generic_probes(rows, src, options=options)
+    return DATASETS.get(name).load(_normalise(rows), src)
+
+
+def load_hf(name: str, options: Mapping[str, str]) -> list[Probe]:
+    """``ORG/NAME[:CONFIG]`` from the Hugging Face hub (``split`` option, default ``train``)."""
+    datasets = require("datasets", "train")
+    repo, _, config = name.partition(":")
+    split = options.get("split", "train")
+    try:
+        ds = datasets.load_dataset(repo, config or None, split=split)
+    except Exception as exc:  # the hub raises many types: offline, gated, missing
+        raise SafeforgeError(
+            f"could not load hf:{name} (split {split!r}): {type(exc).__name__}: {exc}. "
+            "Check the name and that the hub is reachable (HF_HUB_OFFLINE unset), or download "
+            "the files and pass FORMAT:PATH instead."
+        ) from exc
+    rows = [{str(k): "" if v is None else str(v) for k, v in dict(r).items()} for r in ds]
+    tag = re.sub(r"[^\w.-]+", "_", f"{repo}_{config}" if config else repo)
+    hint = f"{repo} {config} {split}".lower()
+    fmt = options.get("format")
+    return rows_to_probes(rows, Source(tag, f"hf:{name}", hint), fmt, options)
