@@ -127,11 +127,15 @@ def build_tiny_model(
     hidden_size: int = 64,
     num_layers: int = 2,
     num_heads: int = 4,
-    max_positions: int = 256,
+    max_positions: int = 512,
+    initializer_range: float = 0.02,
     seed: int = 0,
 ) -> Path:
     """Build a randomly initialised causal LM of ``arch`` for ``tokenizer``; save model + tokenizer.
 
+    A larger ``initializer_range`` (e.g. 0.5) gives an untrained model peaked, prompt-dependent
+    next-token distributions: varied text instead of one repeated token, and greedy decoding
+    that float rounding cannot flip, which is what generation tests want.
     The generation config stops at both ``<|endoftext|>`` and the chat end-of-turn token, so a
     chat reply ends where the template says a turn ends instead of running to the token cap.
     Returns ``out_dir``, which ``from_pretrained`` (and the ``hf:`` target) loads offline.
@@ -147,6 +151,7 @@ def build_tiny_model(
         "max_positions": max_positions,
     }
     config = _config(arch, tokenizer, size)
+    config.initializer_range = initializer_range
     torch.manual_seed(seed)
     model = transformers.AutoModelForCausalLM.from_config(config)
     end_id = tokenizer.convert_tokens_to_ids(END_OF_TURN)
