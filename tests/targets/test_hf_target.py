@@ -142,7 +142,7 @@ def test_prompt_longer_than_context_is_a_per_probe_error(tiny_model_dirs: dict[s
         id="long",
         intent_id="x",
         family="test",
-        messages=(Message(role="user", content="bread " * 400),),
+        messages=(Message(role="user", content="bread " * 1000),),
         expected=Expected.COMPLY,
         group_id="x",
     )
