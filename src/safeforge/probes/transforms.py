@@ -161,8 +161,10 @@ def untransliterate(text: str) -> str:
 
 @obfuscation(decode=untransliterate)
 def transliterate(text: str, rng: random.Random) -> str:
-    """English written letter-for-letter in Cyrillic script, as low-resource-language
-    attacks do: the meaning survives for a reader, the familiar tokens do not."""
+    """Transliterate the request letter by letter into Cyrillic script (low-resource style).
+
+    As in low-resource-language attacks, the meaning survives for a reader; the familiar
+    tokens do not."""
     return _wrap(
         "Cyrillic letters (the language is English)", "".join(_TO_CYR.get(ch, ch) for ch in text), rng
     )
