@@ -7,7 +7,7 @@ Plain aligned text (never truncated, so every scenario and method name is greppa
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -24,7 +24,7 @@ def _table(rows: list[list[str]]) -> str:
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows)
 
 
-def _catalog(seed: int) -> dict[str, list[dict[str, object]]]:
+def _catalog(seed: int) -> dict[str, list[dict[str, Any]]]:
     from safeforge.probes import DATASETS, FAMILIES, SUITES, TRANSFORMS, suite_probes
 
     families = []
