@@ -16,7 +16,7 @@ import contextlib
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from rich.console import Console
@@ -33,13 +33,15 @@ from rich.progress import (
 from rich.text import Text
 
 from safeforge.errors import SafeforgeError
-from safeforge.judges._base import JUDGES, Judge
 from safeforge.probes import resolve_probes
 from safeforge.records import Attempt, Probe
 from safeforge.run.config import ScanConfig
 from safeforge.run.result import Run
 from safeforge.run.store import Store, store_path
 from safeforge.targets import Target, create_target
+
+if TYPE_CHECKING:
+    from safeforge.judges._base import Judge
 
 FLUSH_EVERY = 32
 FLUSH_INTERVAL_S = 0.1
@@ -223,6 +225,8 @@ async def judge_run_async(run: Run, judges: Sequence[str | Judge]) -> None:
     resumes where it stopped. Errored attempts are not judged (metrics count them apart)."""
     if not judges:
         return
+    from safeforge.judges._base import JUDGES  # judges pull in heavy optional stacks: load on use
+
     attempts = [a for a in run.attempts() if a.ok]
     for spec in judges:
         judge = JUDGES.get(spec)() if isinstance(spec, str) else spec
