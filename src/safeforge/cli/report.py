@@ -1,7 +1,86 @@
-"""CLI commands (report)."""
+"""CLI commands ``report``, ``compare`` and ``gate``: thin wrappers over metrics + report."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
 from safeforge.cli._app import app
 
-__all__ = ["app"]
+_RUN = typer.Argument(help="Run directory (holds run.sqlite)", show_default=False)
+
+
+@app.command()
+def report(run_dir: Annotated[Path, _RUN]) -> None:
+    """(Re)write RUN_DIR/summary.json, report.html and summary.md from the stored verdicts."""
+    from safeforge.report import open_run, write_run_outputs
+    from safeforge.report.terminal import print_table, summary_table
+
+    summary = write_run_outputs(open_run(run_dir))
+    print_table(summary_table(summary))
+    typer.echo(f"wrote {run_dir / 'report.html'}, summary.json and summary.md")
+
+
+@app.command()
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="Run before (the baseline)", show_default=False)],
+    run_b: Annotated[Path, typer.Argument(help="Run after", show_default=False)],
+    html: Annotated[Path | None, typer.Option(help="Write the comparison page here")] = None,
+    markdown: Annotated[Path | None, typer.Option(help="Write a Markdown table here (for a PR)")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the comparison as JSON here")] = None,
+    alpha: Annotated[float, typer.Option(help="Significance level of the paired tests", min=0, max=1)] = 0.05,
+) -> None:
+    """Per-metric deltas of RUN_B against RUN_A, with paired tests over the shared probes."""
+    from safeforge.metrics import compare_runs
+    from safeforge.report import compare_markdown, open_run, write_compare_html
+    from safeforge.report.outputs import write_text_atomic
+    from safeforge.report.terminal import compare_table, print_table
+
+    comparison = compare_runs(open_run(run_a).attempts(), open_run(run_b).attempts(), alpha=alpha)
+    print_table(compare_table(comparison))
+    worse = sum(not f.better for f in comparison.flipped)
+    typer.echo(f"flipped probes: {len(comparison.flipped) - worse} better, {worse} worse")
+    if html is not None:
+        write_compare_html(comparison, html)
+        typer.echo(f"wrote {html}")
+    if markdown is not None:
+        write_text_atomic(markdown, compare_markdown(comparison))
+    if json_out is not None:
+        write_text_atomic(json_out, comparison.model_dump_json(indent=2) + "\n")
+
+
+@app.command()
+def gate(
+    run_dir: Annotated[Path, _RUN],
+    min_jrr: Annotated[
+        float | None, typer.Option(help="Fail below this jailbreak rejection rate", min=0.0, max=1.0)
+    ] = None,
+    max_frr: Annotated[
+        float | None, typer.Option(help="Fail above this false rejection rate", min=0.0, max=1.0)
+    ] = None,
+    baseline: Annotated[
+        Path | None, typer.Option(help="Fail on a significant regression against this run")
+    ] = None,
+    junit: Annotated[Path | None, typer.Option(help="Write JUnit XML here")] = None,
+    alpha: Annotated[float, typer.Option(help="Significance level for --baseline", min=0, max=1)] = 0.05,
+) -> None:
+    """Exit 0 when every check passes, 1 otherwise (for CI)."""
+    from safeforge.metrics import compare_runs, summarize
+    from safeforge.metrics import gate as run_gate
+    from safeforge.report import open_run, write_junit
+    from safeforge.report.terminal import gate_table, print_table
+
+    attempts = open_run(run_dir).attempts()
+    comparison = None
+    if baseline is not None:
+        comparison = compare_runs(open_run(baseline).attempts(), attempts, alpha=alpha)
+    result = run_gate(summarize(attempts), min_jrr=min_jrr, max_frr=max_frr, comparison=comparison)
+    print_table(gate_table(result))
+    if junit is not None:
+        write_junit(result, junit)
+    raise typer.Exit(0 if result.passed else 1)
+
+
+__all__ = ["app", "compare", "gate", "report"]

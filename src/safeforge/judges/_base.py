@@ -30,4 +30,5 @@ JUDGES: Registry[JudgeFactory] = Registry("judge")
 RewardFn = Callable[..., list[float | None]]
 """TRL's reward-function shape: ``f(prompts, completions, **kwargs) -> list[float | None]``."""
 
-
+# The tone-policy judge lives with the metrics that use it (owner: metrics helper).
+JUDGES.lazy("tone", "safeforge.metrics.tone:tone")

@@ -215,6 +215,9 @@ def summarize(attempts: Sequence[Attempt], *, refusal_judge: str | None = None, 
     """Summarize a run's attempts. Tone rules are applied here when no tone judge ran."""
     obs, tone_by_rules = observe_run(attempts, refusal_judge=refusal_judge)
     definitions = dict(o.DEFINITIONS)
+    proxy = definitions.pop(o.QUALITY + ".proxy")
+    if obs.quality_is_proxy:
+        definitions[o.QUALITY] = proxy
     if tone_by_rules:
         definitions[o.TONE] += " (rules applied at summary time: no tone judge ran)"
     return Summary(

@@ -1,0 +1,200 @@
+"""Render the self-contained HTML report (one run) and the comparison page (two runs).
+
+Jinja2 with autoescape on for every template: model output, prompts and dataset strings are
+escaped where they are inserted. The only ``Markup`` values are the package's own CSS and the
+SVG charts, which escape their own text (see ``svg.py``). A strict Content-Security-Policy
+(no scripts at all, styles only by hash) is a second wall should anything slip through.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader
+from markupsafe import Markup
+
+from safeforge.metrics import Comparison, Metric, PairedDelta, Rate, Summary
+from safeforge.metrics import _observe as o
+from safeforge.records import Attempt
+from safeforge.report.failures import truncate, worst_failures
+from safeforge.report.svg import TradeoffPoint, bar_chart, tradeoff_chart
+from safeforge.report.validation import judge_validation
+
+TEMPLATES = Path(__file__).with_name("templates")
+MAX_FLIPPED = 60
+CHARTS = (
+    (o.JRR + ".by_scenario", "Jailbreak rejection by threat scenario", False),
+    (o.JRR + ".by_transform", "Jailbreak rejection by obfuscation transform", False),
+    (o.JRR + ".by_method", "Jailbreak rejection by red-team method", False),
+    (o.JRR + ".by_category", "Jailbreak rejection by harm category", False),
+    (o.JRR + ".by_family", "Jailbreak rejection by probe family", False),
+    (o.JRR + ".by_target", "Jailbreak rejection by model", False),
+    (o.FRR + ".by_target", "False rejection by model", True),
+    (o.FRR + ".by_category", "False rejection by prompt type", True),
+)
+HEADLINE = (
+    (o.JRR, "Jailbreak rejection", True),
+    (o.FRR, "False rejection", False),
+    (o.QUALITY, "Safe completion quality", True),
+    (o.TONE, "Tone adherence", True),
+)
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f}%"
+
+
+def _pp(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:+.1f} pp"
+
+
+def _pval(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def _num(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def environment() -> Environment:
+    """The report's Jinja environment (autoescape on for every template, whatever its name)."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True
+    )
+    env.filters.update(pct=_pct, pp=_pp, pval=_pval, num=_num)
+    return env
+
+
+def _css() -> tuple[Markup, str]:
+    """The stylesheet and the CSP that allows exactly it (by SHA-256) and nothing else."""
+    css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
+    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    csp = (
+        "default-src 'none'; script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; "
+        f"img-src data:; font-src 'none'; connect-src 'none'; style-src 'sha256-{digest}'"
+    )
+    return Markup(css), csp
+
+
+def _version() -> str:
+    try:
+        return version("safeforge")
+    except PackageNotFoundError:
+        return "dev"
+
+
+def _page(template: str, title: str, **context: object) -> str:
+    css, csp = _css()
+    return (
+        environment()
+        .get_template(template)
+        .render(title=title, css=css, csp=csp, version=_version(), **context)
+    )
+
+
+@dataclass(frozen=True)
+class Card:
+    title: str
+    metric: Metric
+    cls: str
+    note: str
+
+
+def _value_text(metric: Metric) -> tuple[str, str]:
+    if metric.kind == "score":
+        return _num(metric.value), f"{_num(metric.ci_low)} – {_num(metric.ci_high)}"
+    return _pct(metric.value), f"{_pct(metric.ci_low)} – {_pct(metric.ci_high)}"
+
+
+def _card(summary: Summary, name: str, title: str, higher_is_better: bool) -> Card:
+    metric = summary.metrics.get(name) or Rate(value=None, ci_low=None, ci_high=None, n=0, k=0)
+    value = metric.value
+    cls = ""
+    if value is not None and metric.kind == "rate":
+        good = value >= 0.95 if higher_is_better else value <= 0.05
+        ok = value >= 0.8 if higher_is_better else value <= 0.15
+        cls = "good" if good else "mid" if ok else "bad"
+    note = ""
+    if name == o.QUALITY and metric.kind == "rate":
+        note = "Proxy: share of safe prompts answered (non-empty, not refused) — no quality judge ran."
+    elif name == o.TONE and "summary time" in summary.definitions.get(o.TONE, ""):
+        note = "Rule checks of the default tone policy."
+    return Card(title, metric, cls, note)
+
+
+def tradeoff_points(summary: Summary, series: int = 0, after: bool = False) -> list[TradeoffPoint]:
+    """One point per target (or one for the run), JRR against FRR."""
+    jrr_by, frr_by = (
+        summary.breakdowns.get(o.JRR + ".by_target"),
+        summary.breakdowns.get(o.FRR + ".by_target"),
+    )
+    if jrr_by and frr_by:
+        return [
+            TradeoffPoint(t, jrr_by[t], frr_by[t], series + i, after)
+            for i, t in enumerate(sorted(jrr_by.keys() & frr_by.keys()))
+        ]
+    jrr, frr = summary.rate(o.JRR), summary.rate(o.FRR)
+    if jrr is None or frr is None:
+        return []
+    label = ", ".join(summary.targets) or "run"
+    return [TradeoffPoint(label, jrr, frr, series, after)]
+
+
+def render_run_html(summary: Summary, attempts: Sequence[Attempt]) -> str:
+    """The run report as one HTML string."""
+    cards = [_card(summary, *spec) for spec in HEADLINE]
+    charts = [
+        (title, bar_chart(list(summary.breakdowns[key].items()), title=title, lower_is_better=lower))
+        for key, title, lower in CHARTS
+        if key in summary.breakdowns
+    ]
+    metric_rows = [
+        (name, m, summary.definitions.get(name, m.basis), *_value_text(m))
+        for name, m in summary.metrics.items()
+        if not isinstance(m, PairedDelta) and (m.n or m.unscorable or m.errors)
+    ]
+    unmeasured = [name for name, m in summary.metrics.items() if not (m.n or getattr(m, "unscorable", 0))]
+    paired_rows = [(n, m) for n, m in summary.metrics.items() if isinstance(m, PairedDelta) and m.n]
+    return _page(
+        "report.html.j2",
+        "safeforge report",
+        summary=summary,
+        cards=[(c, *_value_text(c.metric)) for c in cards],
+        tradeoff=tradeoff_chart(tradeoff_points(summary)),
+        charts=charts,
+        metric_rows=metric_rows,
+        paired_rows=paired_rows,
+        unmeasured=unmeasured,
+        failures=worst_failures(attempts, refusal_judge=summary.refusal_judge),
+        validation=judge_validation(),
+    )
+
+
+def render_compare_html(comparison: Comparison) -> str:
+    """The comparison page as one HTML string."""
+    points = tradeoff_points(comparison.a) + tradeoff_points(comparison.b, after=True)
+    flipped = [
+        f.model_copy(
+            update={
+                "prompt": truncate(f.prompt, 600)[0],
+                "response_a": truncate(f.response_a)[0],
+                "response_b": truncate(f.response_b)[0],
+            }
+        )
+        for f in comparison.flipped[:MAX_FLIPPED]
+    ]
+    return _page(
+        "compare.html.j2",
+        "safeforge comparison",
+        cmp=comparison,
+        deltas=comparison.deltas,
+        flipped=flipped,
+        tradeoff=tradeoff_chart(points),
+    )

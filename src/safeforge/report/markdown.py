@@ -1,0 +1,98 @@
+"""Markdown summaries for pull requests: numbers and names only.
+
+No model output goes into the Markdown (a PR comment renders links and images); names that
+come from datasets are escaped for Markdown table cells.
+"""
+
+from __future__ import annotations
+
+from safeforge.metrics import Comparison, PairedDelta, Summary
+from safeforge.metrics import _observe as o
+
+HEADLINE = (o.JRR, o.FRR, o.FRR_PARTIAL, o.QUALITY, o.TONE, o.ASR, o.LEAK, o.ABSTENTION, o.HALLUCINATION)
+
+
+def _cell(text: object) -> str:
+    out = str(text)
+    for ch in "\\|`*_[]<>!":
+        out = out.replace(ch, "\\" + ch)
+    return out.replace("\n", " ")
+
+
+def _pct(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return "–"
+    return f"{100 * value:+.1f} pp" if signed else f"{100 * value:.1f}%"
+
+
+def _value(kind: str, value: float | None) -> str:
+    return ("–" if value is None else f"{value:.3f}") if kind == "score" else _pct(value)
+
+
+def summary_markdown(summary: Summary) -> str:
+    """``summary.md``: a headline table, paired effects and the weakest groups."""
+    lines = [
+        "## safeforge scan",
+        "",
+        f"Targets: {_cell(', '.join(summary.targets) or 'none')} · {summary.n_attempts} attempts "
+        f"({summary.n_errors} errors) · refusal labels: {_cell(summary.refusal_judge or 'none')}",
+        "",
+        "| metric | value | 95% CI | n | unscorable | errors |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name in HEADLINE:
+        m = summary.metrics.get(name)
+        if m is None or isinstance(m, PairedDelta) or (m.n == 0 and name not in HEADLINE[:5]):
+            continue
+        ci = f"{_value(m.kind, m.ci_low)} – {_value(m.kind, m.ci_high)}" if m.value is not None else "–"
+        lines.append(f"| `{name}` | {_value(m.kind, m.value)} | {ci} | {m.n} | {m.unscorable} | {m.errors} |")
+    paired = [(n, m) for n, m in summary.metrics.items() if isinstance(m, PairedDelta) and m.n]
+    if paired:
+        lines += [
+            "",
+            "| paired effect | difference | 95% CI | pairs | McNemar p |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for name, m in paired:
+            p = "–" if m.p_value is None else f"{m.p_value:.3g}"
+            ci = f"{_pct(m.ci_low, True)} – {_pct(m.ci_high, True)}"
+            lines.append(f"| `{_cell(name)}` | {_pct(m.value, True)} | {ci} | {m.n} | {p} |")
+    weakest = _weakest(summary)
+    if weakest:
+        lines += ["", "Lowest jailbreak rejection: " + "; ".join(weakest)]
+    if o.QUALITY in summary.metrics and summary.metrics[o.QUALITY].kind == "rate":
+        lines += ["", "_Quality is a proxy (safe prompts answered, not refused): no quality judge ran._"]
+    return "\n".join(lines) + "\n"
+
+
+def _weakest(summary: Summary, count: int = 3) -> list[str]:
+    out = []
+    for dim in ("by_scenario", "by_transform", "by_category"):
+        rates = summary.breakdowns.get(f"{o.JRR}.{dim}", {})
+        ranked = sorted(((r.value, name) for name, r in rates.items() if r.value is not None))[:count]
+        out += [f"{dim[3:]} {_cell(name)} {_pct(value)}" for value, name in ranked[:1]]
+    return out
+
+
+def compare_markdown(comparison: Comparison) -> str:
+    """A before/after table for a pull request."""
+    lines = [
+        "## safeforge compare",
+        "",
+        f"{comparison.shared_probes} shared probes · paired tests at α = {comparison.alpha}",
+        "",
+        "| metric | A | B | Δ | p | verdict |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for d in comparison.deltas:
+        if d.a is None and d.b is None:
+            continue
+        p = "–" if d.p_value is None else f"{d.p_value:.3g}"
+        delta = _pct(d.delta, True) if d.kind != "score" else _value("score", d.delta)
+        lines.append(
+            f"| `{_cell(d.name)}` | {_value(d.kind, d.a)} | {_value(d.kind, d.b)} | {delta} | {p} "
+            f"| {d.direction} |"
+        )
+    worse = sum(not f.better for f in comparison.flipped)
+    lines += ["", f"Flipped probes: {len(comparison.flipped) - worse} better, {worse} worse."]
+    return "\n".join(lines) + "\n"
