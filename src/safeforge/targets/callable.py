@@ -37,6 +37,8 @@ class CallableTarget:
         self._semaphore = asyncio.Semaphore(concurrency)
 
     async def generate_async(self, probes: Sequence[Probe]) -> list[Completion]:
+        if len(probes) == 1:
+            return [await self._one_async(probes[0])]
         return list(await asyncio.gather(*(self._one_async(p) for p in probes)))
 
     async def _one_async(self, probe: Probe) -> Completion:

@@ -121,10 +121,15 @@ class OpenAITarget:
             self._session = None
 
     async def generate_async(self, probes: Sequence[Probe]) -> list[Completion]:
+        if len(probes) == 1:  # the runner's usual call: skip gather's task
+            return [await self._complete_async(probes[0])]
         return list(await asyncio.gather(*(self._complete_async(p) for p in probes)))
 
     async def _complete_async(self, probe: Probe) -> Completion:
-        payload = {**self._payload_base, "messages": [m.model_dump() for m in probe.messages]}
+        payload = {
+            **self._payload_base,
+            "messages": [{"role": m.role, "content": m.content} for m in probe.messages],
+        }
         async with self._semaphore:
             error = ""
             for attempt in range(self.options.max_retries + 1):
@@ -132,18 +137,14 @@ class OpenAITarget:
                     await self._rate.wait_async()
                 start = time.perf_counter()
                 try:
-                    completion = await self._post_async(payload)
+                    return await self._post_async(payload, attempt, start)
                 except _Retry as retry:
                     error = retry.error
                     if attempt < self.options.max_retries:
                         await asyncio.sleep(self._delay(attempt, retry.delay))
-                    continue
-                return completion.model_copy(
-                    update={"latency_s": time.perf_counter() - start, "retries": attempt}
-                )
             return Completion(error=self._scrub(error), retries=self.options.max_retries)
 
-    async def _post_async(self, payload: dict[str, Any]) -> Completion:
+    async def _post_async(self, payload: dict[str, Any], attempt: int, start: float) -> Completion:
         """One HTTP round trip: a Completion, ``_Retry`` for transient failures, or
         ``SafeforgeError`` for failures that doom the run."""
         try:
@@ -151,7 +152,7 @@ class OpenAITarget:
                 if resp.status == 200:
                     data = await resp.json(content_type=None)
                     self._any_success = True
-                    return _parse(data)
+                    return _parse(data, time.perf_counter() - start, attempt)
                 body = (await resp.text(errors="replace"))[:300]
                 retry_after = _retry_after(resp.headers.get("Retry-After"))
         except TimeoutError:
@@ -172,7 +173,7 @@ class OpenAITarget:
             raise SafeforgeError(f"{self._scrub(detail)}; check --base-url and the model name")
         if resp.status in _RETRYABLE:
             raise _Retry(detail, retry_after)
-        return Completion(error=self._scrub(detail))
+        return Completion(error=self._scrub(detail), retries=attempt)
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
@@ -185,16 +186,18 @@ class OpenAITarget:
         return text.replace(self._key, "***") if self._key else text
 
 
-def _parse(data: Any) -> Completion:
+def _parse(data: Any, latency_s: float, retries: int) -> Completion:
     try:
         choice = data["choices"][0]
         text = choice["message"].get("content")
         usage = data.get("usage") or {}
     except (KeyError, IndexError, TypeError, AttributeError):
-        return Completion(error="malformed response: no choices[0].message")
+        return Completion(error="malformed response: no choices[0].message", retries=retries)
     return Completion(
         text=text if text is not None else "",
         finish_reason=choice.get("finish_reason"),
+        latency_s=latency_s,
+        retries=retries,
         usage=Usage(
             prompt_tokens=usage.get("prompt_tokens"), completion_tokens=usage.get("completion_tokens")
         ),
