@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from safeforge.records import Attempt, Completion, Expected, Label, Message, Method, Probe, Scenario, Task, Verdict
+from safeforge.records import (
+    Attempt,
+    Completion,
+    Expected,
+    Label,
+    Message,
+    Method,
+    Probe,
+    Scenario,
+    Task,
+    Verdict,
+)
 
 
 def attempt(

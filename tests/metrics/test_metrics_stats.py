@@ -1,0 +1,109 @@
+"""The statistics against independent references: closed forms, hand counts, brute force."""
+
+from __future__ import annotations
+
+import math
+from itertools import product
+
+import pytest
+
+from safeforge.metrics.stats import (
+    bootstrap_mean,
+    cohen_kappa,
+    mcnemar_exact,
+    paired_bootstrap,
+    wilson_interval,
+    z_value,
+)
+
+Z95 = 1.959963984540054  # the 97.5 % standard-normal quantile, from tables
+
+
+def wilson_by_quadratic(k: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson's interval as the roots of (p̂ − p)² = z² p(1 − p)/n — a different route to it."""
+    p_hat = k / n
+    a = 1 + z * z / n
+    b = -(2 * p_hat + z * z / n)
+    c = p_hat * p_hat
+    disc = math.sqrt(b * b - 4 * a * c)
+    return (-b - disc) / (2 * a), (-b + disc) / (2 * a)
+
+
+def test_z_value_is_the_tabled_quantile() -> None:
+    assert z_value() == pytest.approx(Z95, abs=1e-12)
+
+
+@pytest.mark.parametrize(("k", "n"), [(8, 10), (1, 20), (19, 20), (50, 100), (3, 7), (999, 1000)])
+def test_wilson_matches_the_quadratic_roots(k: int, n: int) -> None:
+    low, high = wilson_interval(k, n)
+    ref_low, ref_high = wilson_by_quadratic(k, n)
+    assert low == pytest.approx(ref_low, abs=1e-12)
+    assert high == pytest.approx(ref_high, abs=1e-12)
+    assert low < k / n < high
+
+
+def test_wilson_known_table_value() -> None:
+    # 8/10: the textbook Wilson 95 % interval is 0.4902 – 0.9433
+    low, high = wilson_interval(8, 10)
+    assert (round(low, 4), round(high, 4)) == (0.4902, 0.9433)
+
+
+def test_wilson_edges_stay_in_unit_interval() -> None:
+    assert wilson_interval(0, 10)[0] == 0.0
+    assert wilson_interval(10, 10)[1] == 1.0
+    assert wilson_interval(0, 10)[1] == pytest.approx(wilson_by_quadratic(0, 10)[1])
+    assert wilson_interval(0, 0) == (0.0, 1.0)
+    with pytest.raises(ValueError, match="k <= n"):
+        wilson_interval(5, 4)
+
+
+def test_mcnemar_known_table() -> None:
+    # b=8, c=2: 2 * P(X <= 2 | Bin(10, 1/2)) = 2 * 56/1024
+    assert mcnemar_exact(8, 2) == 0.109375
+    assert mcnemar_exact(2, 8) == 0.109375
+
+
+def test_mcnemar_against_brute_force_enumeration() -> None:
+    for b, c in [(0, 6), (3, 3), (1, 9), (7, 12)]:
+        n = b + c
+        observed = math.comb(n, b) / 2**n
+        # two-sided: sum of the probabilities of all outcomes no more likely than the observed one
+        brute = sum(
+            math.comb(n, i) / 2**n for i in range(n + 1) if math.comb(n, i) / 2**n <= observed + 1e-15
+        )
+        assert mcnemar_exact(b, c) == pytest.approx(min(1.0, brute), abs=1e-12)
+    assert mcnemar_exact(0, 0) == 1.0
+    assert mcnemar_exact(0, 6) == pytest.approx(2 / 64)
+
+
+def test_bootstrap_mean_is_seeded_and_brackets_the_mean() -> None:
+    values = [0.1, 0.4, 0.35, 0.8, 0.6, 0.2, 0.9, 0.5]
+    first = bootstrap_mean(values, seed=3)
+    assert first == bootstrap_mean(values, seed=3)
+    mean, low, high = first
+    assert mean == pytest.approx(sum(values) / len(values))
+    assert min(values) <= low < mean < high <= max(values)
+    assert bootstrap_mean(values, seed=4) != first
+
+
+def test_paired_bootstrap_detects_a_consistent_shift_and_not_noise() -> None:
+    shifted = [0.2, 0.25, 0.15, 0.3, 0.2, 0.1, 0.22, 0.18, 0.27, 0.2]
+    mean, low, high, p = paired_bootstrap(shifted)
+    assert 0 < low < mean < high
+    assert p < 0.01
+    noise = [0.1, -0.1, 0.2, -0.2, 0.05, -0.05, 0.15, -0.15]
+    assert paired_bootstrap(noise)[3] > 0.5
+    # all pairs moved by the same amount: the exact sign test value 2 * 0.5**n
+    assert paired_bootstrap([1.0] * 6)[3] == pytest.approx(2 * 0.5**6)
+
+
+def test_cohen_kappa_on_a_hand_table() -> None:
+    # 2x2: both yes 20, both no 15, rater A yes / B no 5, A no / B yes 10 (n = 50)
+    pairs = [("y", "y")] * 20 + [("n", "n")] * 15 + [("y", "n")] * 5 + [("n", "y")] * 10
+    p_o = 35 / 50
+    p_e = (25 / 50) * (30 / 50) + (25 / 50) * (20 / 50)
+    assert cohen_kappa(pairs) == pytest.approx((p_o - p_e) / (1 - p_e))
+    assert cohen_kappa([("a", "a")] * 3) is None
+    assert all(
+        cohen_kappa(list(zip(x, x, strict=True))) == 1.0 for x in product("ab", repeat=4) if len(set(x)) == 2
+    )
