@@ -3,6 +3,7 @@ config fingerprint, judging, and no store left behind by a failed start."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -186,3 +187,13 @@ def test_scan_judges_and_judge_run_only_fills_missing(tmp_path: Path) -> None:
 def test_run_open_errors(tmp_path: Path) -> None:
     with pytest.raises(SafeforgeError, match="no safeforge run"):
         Run.open(tmp_path)
+
+
+def test_scan_works_inside_a_running_loop_with_a_progress_bar(tmp_path: Path) -> None:
+    async def notebook_cell() -> Run:
+        return scan(
+            target="mock:echo", datasets=[str(_dataset(tmp_path, 40))], run_dir=tmp_path / "r", progress=True
+        )
+
+    run = asyncio.run(notebook_cell())
+    assert run.counts() == (40, 40)

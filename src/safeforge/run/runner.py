@@ -12,11 +12,12 @@ answered something: bad input or a dead endpoint fails before anything is writte
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 from rich.console import Console
@@ -43,6 +44,7 @@ from safeforge.targets import Target, create_target
 if TYPE_CHECKING:
     from safeforge.judges._base import Judge
 
+T = TypeVar("T")
 FLUSH_EVERY = 32
 FLUSH_INTERVAL_S = 0.1
 JUDGE_CHUNK = 256
@@ -52,7 +54,17 @@ def scan(config: ScanConfig | None = None, /, *, progress: bool | None = None, *
     """Run a scan and return its :class:`Run`: ``scan(ScanConfig(...))`` or
     ``scan(target="mock", datasets=["x.csv"])``. ``progress=None`` shows a bar on a TTY."""
     cfg = config if config is not None else ScanConfig.from_mapping(fields)
-    return asyncio.run(scan_async(cfg, progress=progress))
+    return _run_sync(scan_async(cfg, progress=progress))
+
+
+def _run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run``, or — inside a running loop (Jupyter) — the same on a helper thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 async def scan_async(config: ScanConfig, *, progress: bool | None = None) -> Run:
@@ -119,7 +131,7 @@ class _Writer:
         self.meta = meta
         self.buffer: list[tuple[int, Attempt]] = []
         self.store: Store | None = None
-        self.on_commit: list[Any] = []
+        self.on_commit: list[Callable[[int], object]] = []
 
     def add(self, rows: list[tuple[int, Attempt]]) -> None:
         self.buffer.extend(rows)
@@ -175,7 +187,7 @@ async def _generate_async(
     n_workers = min(concurrency, -(-len(todo) // max(1, target.batch_size)))
     with progress if progress is not None else contextlib.nullcontext():
         if progress is not None:
-            task = progress.add_task("scanning", total=total, completed=total - len(todo))
+            task = progress.add_task(f"scan {target.id}", total=total, completed=total - len(todo))
             writer.on_commit.append(lambda n: progress.advance(task, n))
         flusher = asyncio.create_task(writer.flush_periodically_async())
         workers = [asyncio.create_task(worker_async()) for _ in range(n_workers)]
@@ -217,7 +229,7 @@ def _progress(enabled: bool | None) -> Progress | None:
 
 def judge_run(run: Run, judges: Sequence[str | Judge]) -> None:
     """Store each judge's verdicts for the answered attempts that lack one from it."""
-    asyncio.run(judge_run_async(run, judges))
+    _run_sync(judge_run_async(run, judges))
 
 
 async def judge_run_async(run: Run, judges: Sequence[str | Judge]) -> None:

@@ -83,6 +83,8 @@ class OpenAITarget:
         self.url = f"{base}/chat/completions"
         self._shown_url = _safe_url(self.url)
         self._key = os.environ.get(options.api_key_env) or None
+        parts = urlsplit(base)
+        self._secrets = [s for s in (self._key, parts.password, parts.query) if s]
         if self._key is None and options.base_url is None:
             raise SafeforgeError(
                 f"no API key: set the environment variable {options.api_key_env} "
@@ -164,6 +166,8 @@ class OpenAITarget:
                     "; is the server running and --base-url right?"
                 ) from None
             raise _Retry(f"connection failed: {type(exc).__name__}") from None
+        except aiohttp.ClientResponseError as exc:  # its str() carries the request URL: leave it out
+            raise _Retry(f"{type(exc).__name__}: HTTP {exc.status} {exc.message[:200]}") from None
         except (aiohttp.ClientError, ValueError) as exc:
             raise _Retry(f"{type(exc).__name__}: {self._scrub(str(exc))[:200]}") from None
         detail = f"HTTP {resp.status} from {self._shown_url}: {_error_message(body)}"
@@ -182,8 +186,10 @@ class OpenAITarget:
         return random.uniform(ceiling / 2, ceiling)
 
     def _scrub(self, text: str) -> str:
-        """Remove the API key from text that may have echoed it."""
-        return text.replace(self._key, "***") if self._key else text
+        """Remove the API key and any URL credentials from text that may have echoed them."""
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
 
 
 def _parse(data: Any, latency_s: float, retries: int) -> Completion:
