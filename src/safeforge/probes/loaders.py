@@ -6,7 +6,11 @@ harmbench, strongreject, dna, dna-completions, sst, truthfulqa, orbench), ``csv`
 Without a prefix the format is detected from the columns (most specific first), falling back
 to generic. Generic files need a prompt column; the query options map columns and defaults:
 ``prompt=COL``, ``expected=COL``, ``id=COL``, ``category=COL``, ``default=refuse|comply|abstain``
-(e.g. ``csv:my.csv?prompt=question&default=comply``), and ``split=`` for ``hf``.
+(e.g. ``csv:my.csv?prompt=question&default=comply``); ``split=`` and ``format=`` for ``hf``
+(``hf:bench-llm/or-bench:or-bench-hard-1k?split=train&format=orbench``). A family prefix
+also finds its completion files: ``xstest:DIR`` of model completions loads as
+``xstest-completions``, ``jbb:judge-comparison.csv`` as ``jbb-judge``, ``dna:data_en.csv`` as
+``dna-completions``.
 
 Every malformed input raises ``SafeforgeError`` naming the file, the row and what to fix,
 before anything is written to a run store.
@@ -29,7 +33,7 @@ from safeforge.records import Expected, Probe
 csv.field_size_limit(2**24)
 
 GENERIC = ("csv", "jsonl")
-OPTIONS = frozenset({"prompt", "expected", "id", "category", "default", "split"})
+OPTIONS = frozenset({"prompt", "expected", "id", "category", "default", "split", "format"})
 # auto-detection order: the most specific column sets first
 _DETECT = (
     "xstest-completions",
@@ -195,8 +199,11 @@ def rows_to_probes(
     """Route rows to their format (given or detected) or to the generic loader."""
     if fmt in GENERIC or (fmt is None and options.keys() & {"prompt", "expected", "default"}):
         return generic_probes(rows, src, options=options)
-    name = fmt or detect_format(rows, src.hint)
-    if name is None:
+    fmt = fmt or options.get("format")
+    detected = detect_format(rows, src.hint)
+    # a family prefix finds its specific file kind: xstest -> xstest-completions, jbb -> jbb-judge
+    name = detected if detected and (fmt is None or detected.startswith(f"{fmt}-")) else fmt
+    if name is None or name in GENERIC:
         return generic_probes(rows, src, options=options)
     return DATASETS.get(name).load(_normalise(rows), src)
 
@@ -217,5 +224,4 @@ def load_hf(name: str, options: Mapping[str, str]) -> list[Probe]:
     rows = [{str(k): "" if v is None else str(v) for k, v in dict(r).items()} for r in ds]
     tag = re.sub(r"[^\w.-]+", "_", f"{repo}_{config}" if config else repo)
     hint = f"{repo} {config} {split}".lower()
-    fmt = options.get("format")
-    return rows_to_probes(rows, Source(tag, f"hf:{name}", hint), fmt, options)
+    return rows_to_probes(rows, Source(tag, f"hf:{name}", hint), None, options)
