@@ -1,0 +1,356 @@
+"""Safety fine-tuning through TRL: SFT and DPO, with LoRA by default.
+
+safeforge builds the data; TRL trains. ``train_sft`` / ``train_dpo`` turn a :class:`TrainConfig`
+into TRL's own ``SFTConfig`` / ``DPOConfig`` and run TRL's ``SFTTrainer`` / ``DPOTrainer``
+unchanged, then save what a later rescan and an auditor need in ``out_dir``::
+
+    adapter/          LoRA adapter + tokenizer (``hf:out_dir/adapter`` loads base + adapter)
+    model/            the merged (or fully fine-tuned) model, when ``merge`` is set or LoRA is off
+    data.jsonl        the exact training rows, extra columns (intent ids, sources) included
+    data_card.json    source, counts, intents, the config and the versions that trained it
+    data_card.md      the same, for people
+
+Defaults depend on the device: on CPU fp32, no activation checkpointing and ``use_cpu`` (TRL's
+own defaults assume a bf16 GPU and fail or crawl on CPU); with CUDA, bf16 and activation
+checkpointing.
+
+**Multi-GPU / multi-node.** The same entry point runs under ``accelerate launch``; each process
+trains its shard and only the main process writes files::
+
+    accelerate launch --config_file examples/accelerate/ddp.yaml \\
+        -m safeforge.harden.train --config examples/accelerate/train_sft.yaml
+
+``examples/accelerate/`` also holds FSDP and DeepSpeed ZeRO-2 configs (set ``num_machines``,
+``machine_rank`` and ``main_process_ip`` for several nodes). Under FSDP, leave ``merge`` off and
+merge the saved adapter afterwards: the sharded model is not whole on any one process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from safeforge.errors import SafeforgeError, require
+
+log = logging.getLogger(__name__)
+
+TrainerKind = Literal["sft", "dpo"]
+Device = Literal["auto", "cpu", "cuda"]
+
+LORA_TARGETS: dict[str, tuple[list[str], bool]] = {
+    "gpt2": (["c_attn", "c_proj"], True),  # Conv1D layers store weights transposed
+    "llama": (["q_proj", "k_proj", "v_proj", "o_proj"], False),
+    "qwen2": (["q_proj", "k_proj", "v_proj", "o_proj"], False),
+    "qwen3": (["q_proj", "k_proj", "v_proj", "o_proj"], False),
+    "mistral": (["q_proj", "k_proj", "v_proj", "o_proj"], False),
+    "gemma": (["q_proj", "k_proj", "v_proj", "o_proj"], False),
+}
+"""Attention projections per architecture; other architectures get PEFT's ``all-linear``."""
+
+COLUMNS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "sft": (("messages",), ("prompt", "completion")),
+    "dpo": (("prompt", "chosen", "rejected"),),
+}
+"""The TRL dataset formats each trainer accepts; other columns are kept in data.jsonl only."""
+
+_GENERATION_MARKER = re.compile(r"{%-?\s*generation\s*-?%}")
+
+
+class TrainConfig(BaseModel):
+    """Everything that shapes a fine-tuning run; every field is also a YAML key of ``--config``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    trainer: TrainerKind = "sft"
+    lora: bool = Field(default=True, description="Train a LoRA adapter instead of all weights.")
+    lora_r: int = Field(default=8, ge=1)
+    lora_alpha: int = Field(default=16, ge=1)
+    lora_dropout: float = Field(default=0.0, ge=0.0, lt=1.0)
+    lora_target_modules: list[str] | None = Field(
+        default=None, description="None: chosen from the model's architecture."
+    )
+    learning_rate: float = Field(default=5e-4, gt=0)
+    epochs: float = Field(default=1.0, gt=0)
+    max_steps: int = Field(default=-1, description="> 0 overrides epochs.")
+    batch_size: int = Field(default=8, ge=1, description="Per device.")
+    gradient_accumulation_steps: int = Field(default=1, ge=1)
+    max_length: int = Field(default=256, ge=8, description="Tokens per example (prompt + answer).")
+    beta: float = Field(default=0.1, gt=0, description="DPO: strength of the pull to the reference.")
+    merge: bool = Field(default=False, description="Also save the adapter merged into the base model.")
+    seed: int = 0
+    device: Device = "auto"
+    bf16: bool | None = Field(default=None, description="None: on when training on a CUDA GPU.")
+    gradient_checkpointing: bool | None = Field(default=None, description="None: on with CUDA.")
+    logging_steps: int = Field(default=10, ge=1)
+
+
+def _cuda(cfg: TrainConfig) -> bool:
+    torch = require("torch", "train")
+    if cfg.device == "cuda" and not torch.cuda.is_available():
+        raise SafeforgeError("device 'cuda' requested but torch sees no CUDA GPU")
+    return cfg.device != "cpu" and bool(torch.cuda.is_available())
+
+
+def _trl_args(cfg: TrainConfig, out_dir: Path) -> dict[str, Any]:
+    """The arguments SFTConfig and DPOConfig share, with device-aware precision defaults."""
+    cuda = _cuda(cfg)
+    torch = require("torch", "train")
+    bf16 = cfg.bf16 if cfg.bf16 is not None else cuda and bool(torch.cuda.is_bf16_supported())
+    checkpointing = cfg.gradient_checkpointing if cfg.gradient_checkpointing is not None else cuda
+    return {
+        "output_dir": str(out_dir / "checkpoints"),
+        "num_train_epochs": cfg.epochs,
+        "max_steps": cfg.max_steps,
+        "per_device_train_batch_size": cfg.batch_size,
+        "gradient_accumulation_steps": cfg.gradient_accumulation_steps,
+        "learning_rate": cfg.learning_rate,
+        "max_length": cfg.max_length,
+        "logging_steps": cfg.logging_steps,
+        "save_strategy": "no",
+        "report_to": "none",
+        "seed": cfg.seed,
+        "bf16": bf16,
+        "activation_checkpointing": checkpointing,
+        "use_cpu": not cuda,
+    }
+
+
+def lora_config(cfg: TrainConfig, model_type: str) -> Any:
+    """PEFT LoRA settings for ``model_type`` (GPT-2's Conv1D needs ``fan_in_fan_out``)."""
+    peft = require("peft", "train")
+    modules, fan_in_fan_out = LORA_TARGETS.get(model_type, (None, False))
+    targets: list[str] | str = cfg.lora_target_modules or modules or "all-linear"
+    return peft.LoraConfig(
+        r=cfg.lora_r,
+        lora_alpha=cfg.lora_alpha,
+        lora_dropout=cfg.lora_dropout,
+        target_modules=targets,
+        fan_in_fan_out=fan_in_fan_out,
+        task_type="CAUSAL_LM",
+    )
+
+
+def _check_rows(rows: Sequence[Mapping[str, Any]], kind: TrainerKind) -> tuple[str, ...]:
+    """The TRL columns ``rows`` use; a SafeforgeError naming the formats when they fit none."""
+    if not rows:
+        raise SafeforgeError(f"no training rows for {kind}")
+    for columns in COLUMNS[kind]:
+        if all(all(row.get(c) for c in columns) for row in rows):
+            return columns
+    formats = " or ".join("/".join(c) for c in COLUMNS[kind])
+    raise SafeforgeError(f"{kind} rows need non-empty {formats} in every row")
+
+
+def _load(model_path: str | Path, cfg: TrainConfig) -> tuple[Any, Any]:
+    """(model, tokenizer); a local dir is resolved so the adapter records an absolute base path."""
+    transformers = require("transformers", "train")
+    torch = require("torch", "train")
+    source = str(Path(model_path).resolve()) if Path(model_path).exists() else str(model_path)
+    half = cfg.lora and _cuda(cfg) and cfg.bf16 is not False  # frozen base weights may stay bf16
+    try:
+        model = transformers.AutoModelForCausalLM.from_pretrained(
+            source, use_safetensors=True, dtype=torch.bfloat16 if half else torch.float32
+        )
+        tok = transformers.AutoTokenizer.from_pretrained(source)
+    except (OSError, ValueError) as exc:
+        raise SafeforgeError(f"could not load model {source!r} for training: {exc}") from exc
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    return model, tok
+
+
+def _dataset(rows: Sequence[Mapping[str, Any]], columns: tuple[str, ...]) -> Any:
+    datasets = require("datasets", "train")
+    return datasets.Dataset.from_list([{c: row[c] for c in columns} for row in rows])
+
+
+def _assistant_only(tok: Any, columns: tuple[str, ...]) -> bool:
+    """Train on assistant turns only when the template marks them (TRL refuses otherwise)."""
+    if columns != ("messages",):
+        return False
+    if tok.chat_template and _GENERATION_MARKER.search(tok.chat_template):
+        return True
+    log.warning("chat template has no {%% generation %%} markers: training on all tokens of each chat")
+    return False
+
+
+def build_trainer(
+    model_path: str | Path, rows: Sequence[Mapping[str, Any]], out_dir: Path, cfg: TrainConfig
+) -> Any:
+    """TRL's SFTTrainer or DPOTrainer for ``cfg.trainer``, configured but not yet trained."""
+    trl = require("trl", "train")
+    transformers = require("transformers", "train")
+    columns = _check_rows(rows, cfg.trainer)
+    transformers.set_seed(cfg.seed)
+    model, tok = _load(model_path, cfg)
+    peft_config = lora_config(cfg, model.config.model_type) if cfg.lora else None
+    args = _trl_args(cfg, out_dir)
+    dataset = _dataset(rows, columns)
+    if cfg.trainer == "sft":
+        sft_args = trl.SFTConfig(**args, assistant_only_loss=_assistant_only(tok, columns))
+        return trl.SFTTrainer(
+            model=model, args=sft_args, train_dataset=dataset, processing_class=tok, peft_config=peft_config
+        )
+    dpo_args = trl.DPOConfig(**args, beta=cfg.beta)
+    return trl.DPOTrainer(
+        model=model, args=dpo_args, train_dataset=dataset, processing_class=tok, peft_config=peft_config
+    )
+
+
+def train(
+    model_path: str | Path,
+    rows: Sequence[Mapping[str, Any]],
+    out_dir: Path,
+    cfg: TrainConfig,
+    *,
+    source: str = "",
+) -> Path:
+    """Fine-tune with ``cfg.trainer``; returns the dir the ``hf:`` target should load.
+
+    That is ``out_dir/model`` when a merged or full model was saved, else ``out_dir/adapter``.
+    """
+    out_dir = Path(out_dir)
+    started = time.perf_counter()
+    trainer = build_trainer(model_path, rows, out_dir, cfg)
+    result = trainer.train()
+    main = trainer.is_world_process_zero()
+    adapter_dir, model_dir = out_dir / "adapter", out_dir / "model"
+    trainer.save_model(str(adapter_dir if cfg.lora else model_dir))
+    if main:  # a pickle of the arguments; data_card.json records the config without one
+        (adapter_dir if cfg.lora else model_dir).joinpath("training_args.bin").unlink(missing_ok=True)
+    if main and cfg.lora and cfg.merge:
+        merged = trainer.model.merge_and_unload()
+        merged.save_pretrained(str(model_dir), safe_serialization=True)
+        trainer.processing_class.save_pretrained(str(model_dir))
+    if main:
+        stats = {
+            "global_step": result.global_step,
+            "train_loss": result.training_loss,
+            "wall_s": round(time.perf_counter() - started, 3),
+        }
+        write_data_card(out_dir, rows, cfg, model_path=str(model_path), source=source, stats=stats)
+    return model_dir if (cfg.merge or not cfg.lora) else adapter_dir
+
+
+def train_sft(
+    model_path: str | Path,
+    rows: Sequence[Mapping[str, Any]],
+    out_dir: Path,
+    cfg: TrainConfig | None = None,
+    *,
+    source: str = "",
+) -> Path:
+    """Supervised fine-tuning on TRL ``messages`` rows (assistant-only loss) or prompt/completion."""
+    cfg = (cfg or TrainConfig()).model_copy(update={"trainer": "sft"})
+    return train(model_path, rows, out_dir, cfg, source=source)
+
+
+def train_dpo(
+    model_path: str | Path,
+    rows: Sequence[Mapping[str, Any]],
+    out_dir: Path,
+    cfg: TrainConfig | None = None,
+    *,
+    source: str = "",
+) -> Path:
+    """DPO on prompt/chosen/rejected rows (strings or conversational message lists).
+
+    With LoRA the reference model is the base with the adapter switched off, so no second copy
+    of the weights is held.
+    """
+    cfg = (cfg or TrainConfig()).model_copy(update={"trainer": "dpo"})
+    return train(model_path, rows, out_dir, cfg, source=source)
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    return {name: version(name) for name in ("trl", "transformers", "peft", "torch")}
+
+
+def write_data_card(
+    out_dir: Path,
+    rows: Sequence[Mapping[str, Any]],
+    cfg: TrainConfig,
+    *,
+    model_path: str,
+    source: str,
+    stats: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Write data.jsonl, data_card.json and data_card.md; returns the card."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with (out_dir / "data.jsonl").open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    intents = Counter(str(row["intent_id"]) for row in rows if row.get("intent_id"))
+    card = {
+        "source": source or "unspecified",
+        "base_model": model_path,
+        "trainer": cfg.trainer,
+        "format": "/".join(_check_rows(rows, cfg.trainer)),
+        "rows": len(rows),
+        "intents": dict(sorted(intents.items())),
+        "categories": dict(sorted(Counter(str(r["category"]) for r in rows if r.get("category")).items())),
+        "config": cfg.model_dump(),
+        "training": dict(stats),
+        "versions": _versions(),
+    }
+    (out_dir / "data_card.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    (out_dir / "data_card.md").write_text(_card_markdown(card), encoding="utf-8")
+    return card
+
+
+def _card_markdown(card: Mapping[str, Any]) -> str:
+    intents = ", ".join(f"`{k}` ({v})" for k, v in card["intents"].items()) or "not recorded"
+    return (
+        f"# Data card: safeforge {card['trainer'].upper()} run\n\n"
+        f"- **Source:** {card['source']}\n- **Base model:** `{card['base_model']}`\n"
+        f"- **Format:** TRL `{card['format']}`, {card['rows']} rows (in `data.jsonl`)\n"
+        f"- **Intents used ({len(card['intents'])}):** {intents}\n"
+        f"- **Training:** {card['training']}\n- **Versions:** {card['versions']}\n\n"
+        f"## Config\n\n```json\n{json.dumps(card['config'], indent=2)}\n```\n"
+    )
+
+
+class TrainJob(BaseModel):
+    """A ``--config`` YAML for ``python -m safeforge.harden.train`` (and ``accelerate launch``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(description="Model dir or hub id to fine-tune.")
+    data: Path = Field(description="JSONL rows in a TRL format for the chosen trainer.")
+    out: Path
+    source: str = ""
+    train: TrainConfig = TrainConfig()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point: ``python -m safeforge.harden.train --config job.yaml``."""
+    import yaml
+
+    parser = argparse.ArgumentParser(prog="python -m safeforge.harden.train", description=__doc__)
+    parser.add_argument("--config", type=Path, required=True, help="YAML with model, data, out, train")
+    args = parser.parse_args(argv)
+    job = TrainJob.model_validate(yaml.safe_load(args.config.read_text(encoding="utf-8")))
+    base = args.config.parent
+    data = job.data if job.data.is_absolute() else base / job.data
+    rows = [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines() if line.strip()]
+    model = (
+        job.model if Path(job.model).is_absolute() or not (base / job.model).exists() else base / job.model
+    )
+    out = job.out if job.out.is_absolute() else base / job.out
+    print(train(model, rows, out, job.train, source=job.source or str(data)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
