@@ -34,7 +34,9 @@ class Registry(Generic[T]):
         key = name or getattr(obj, "__name__", None)
         if not key:
             raise ValueError(f"cannot infer a {self.kind} name for {obj!r}; pass name=")
-        if key in self._entries and self._entries[key] is not obj:
+        existing = self._entries.get(key)
+        # a lazy "module:attr" entry is replaced when that module registers the real object
+        if existing is not None and existing is not obj and not isinstance(existing, str):
             raise ValueError(f"{self.kind} {key!r} is already registered")
         self._entries[key] = obj
         return obj

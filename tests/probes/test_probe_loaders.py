@@ -188,3 +188,12 @@ def test_hf_offline_is_a_clear_error() -> None:
     pytest.importorskip("datasets")
     with pytest.raises(SafeforgeError, match=r"could not load hf:no-such-org/no-such-set"):
         load_dataset("hf:no-such-org/no-such-set")
+
+
+def test_whole_probe_records_round_trip(tmp_path: Path) -> None:
+    """``probes:FILE`` (written by the harden eval sets) is reachable through the lazy entry."""
+    evalset = pytest.importorskip("safeforge.harden.evalset")
+    probes = resolve_probes(suite="quick", seed=2)
+    spec = evalset.write_probes(probes, tmp_path / "held_out.jsonl")
+    assert load_dataset(spec) == probes
+    assert load_dataset(str(tmp_path / "held_out.jsonl")) == probes, "detected from the probe_json column"

@@ -433,3 +433,9 @@ def load_orbench(rows: list[Row], src: Source) -> list[Probe]:
         )
         for i, r in enumerate(rows, 1)
     ]
+
+
+# Whole-probe JSONL records (``probe_json`` column) are written and read by the harden
+# package's held-out eval sets; registered lazily so ``--dataset probes:FILE`` works in any
+# process without importing the training side up front.
+DATASETS.lazy("probes", "safeforge.harden.evalset:load_probes")
