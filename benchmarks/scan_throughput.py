@@ -70,6 +70,27 @@ async def bare_loop_async(base_url: str, prompts: list[str], concurrency: int) -
     return len(prompts) / elapsed
 
 
+async def bare_httpx_async(base_url: str, prompts: list[str], concurrency: int) -> float:
+    """The same loop on httpx (``--httpx``): why safeforge's HTTP target is built on aiohttp."""
+    import httpx  # not a safeforge dependency; only for this comparison
+
+    semaphore = asyncio.Semaphore(concurrency)
+    url = f"{base_url}/chat/completions"
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+
+    async def one(client: httpx.AsyncClient, prompt: str) -> str:
+        body = {"model": "bench", "messages": [{"role": "user", "content": prompt}], "max_tokens": 256}
+        async with semaphore:
+            resp = await client.post(url, json=body)
+            return str(resp.json()["choices"][0]["message"]["content"])
+
+    start = time.perf_counter()
+    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
+        answers = await asyncio.gather(*(one(client, p) for p in prompts))
+    assert len(answers) == len(prompts)
+    return len(prompts) / (time.perf_counter() - start)
+
+
 def safeforge_scan(base_url: str, dataset: Path, run_dir: Path, n: int, concurrency: int) -> float:
     config = ScanConfig(
         target="openai:bench",
@@ -117,6 +138,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--latency", type=float, default=0.05, help="server latency in seconds")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--httpx", action="store_true", help="also time a bare httpx loop (needs httpx)")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="sf-bench-"))
@@ -131,6 +153,9 @@ def main() -> None:
             bare.append(asyncio.run(bare_loop_async(base_url, prompts, args.concurrency)))
             ours.append(safeforge_scan(base_url, dataset, workdir / f"run{r}", args.n, args.concurrency))
         overhead = store_overhead_us(workdir, 2000)
+        httpx_rate = (
+            asyncio.run(bare_httpx_async(base_url, prompts, args.concurrency)) if args.httpx else None
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -144,6 +169,8 @@ def main() -> None:
     median_ratio = statistics.median(ours) / statistics.median(bare)
     ratio = max(ours) / max(bare)
     print(f"  ratio safeforge / bare:          {ratio:8.2f}x  (median of rounds {median_ratio:.2f}x)")
+    if httpx_rate is not None:
+        print(f"  bare httpx loop (comparison):    {httpx_rate:8.0f} req/s")
     print(f"  store: {overhead:.0f} us per attempt (serialize + commit, batches of 32)")
 
 

@@ -197,3 +197,16 @@ def test_scan_works_inside_a_running_loop_with_a_progress_bar(tmp_path: Path) ->
 
     run = asyncio.run(notebook_cell())
     assert run.counts() == (40, 40)
+
+
+def test_endpoint_dying_mid_run_stops_the_scan_and_keeps_answers(tmp_path: Path) -> None:
+    def responder(req: ChatRequest) -> str | Fault:
+        return echo(req) if int(req.prompt.rsplit(" ", 1)[1]) < 5 else Fault.server_error()
+
+    with serve(responder) as url:
+        cfg = _config(tmp_path, url, n=200, concurrency=1, max_retries=0)
+        with pytest.raises(SafeforgeError, match="last 50 probes all failed"):
+            scan(cfg, progress=False)
+    rows = _rows(cfg.run_dir)
+    assert sum(ok for _, ok in rows) == 5
+    assert len(rows) == 5 + 49  # the 50th failure stopped the run instead of being stored

@@ -7,7 +7,8 @@ scan. One ``asyncio.Semaphore`` bounds concurrency; transient failures (429, 5xx
 dropped connections) are retried with exponential backoff and jitter, honouring
 ``Retry-After``. Failures that doom the whole run (401/403, or an endpoint that cannot be
 reached or has no such model before anything succeeded) raise ``SafeforgeError`` at once
-instead of producing thousands of identical per-probe errors.
+instead of producing thousands of identical per-probe errors; so does a long streak of
+probes failing after all retries (the endpoint died mid-run).
 
 The API key comes from the environment variable named by ``api_key_env`` and is never
 logged, stored or echoed in an error message.
@@ -36,6 +37,10 @@ BACKOFF_BASE_S = 0.5
 """First retry waits about this long; each further retry doubles it (with jitter)."""
 BACKOFF_CAP_S = 30.0
 RETRY_AFTER_CAP_S = 120.0
+FAILURE_STREAK_MIN = 50
+"""This many probes in a row failing after all retries (or twice the concurrency, if more)
+means the endpoint is down, not one prompt being unlucky: the run stops instead of filling
+the store with identical errors."""
 _RETRYABLE = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
 _FATAL = frozenset({401, 403})
 
@@ -95,6 +100,8 @@ class OpenAITarget:
         self._rate = RateLimiter(options.requests_per_minute) if options.requests_per_minute else None
         self._session: aiohttp.ClientSession | None = None
         self._any_success = False
+        self._failure_streak = 0
+        self._streak_limit = max(FAILURE_STREAK_MIN, 2 * options.concurrency)
         gen = options.generation
         self._payload_base: dict[str, Any] = {
             "model": model,
@@ -144,6 +151,12 @@ class OpenAITarget:
                     error = retry.error
                     if attempt < self.options.max_retries:
                         await asyncio.sleep(self._delay(attempt, retry.delay))
+            self._failure_streak += 1
+            if self._failure_streak >= self._streak_limit:
+                raise SafeforgeError(
+                    f"stopping: the last {self._failure_streak} probes all failed after retries "
+                    f"(last error: {self._scrub(error)}); answers so far are saved, re-run to resume"
+                )
             return Completion(error=self._scrub(error), retries=self.options.max_retries)
 
     async def _post_async(self, payload: dict[str, Any], attempt: int, start: float) -> Completion:
@@ -154,6 +167,7 @@ class OpenAITarget:
                 if resp.status == 200:
                     data = await resp.json(content_type=None)
                     self._any_success = True
+                    self._failure_streak = 0
                     return _parse(data, time.perf_counter() - start, attempt)
                 body = (await resp.text(errors="replace"))[:300]
                 retry_after = _retry_after(resp.headers.get("Retry-After"))
