@@ -11,8 +11,9 @@ from collections.abc import Sequence
 
 from safeforge.errors import SafeforgeError
 from safeforge.probes import families, framings, transforms
-from safeforge.probes._content import COLLISIONS, QUESTIONS, SYSTEM_PROMPTS
+from safeforge.probes._content import COLLISIONS, SYSTEM_PROMPTS
 from safeforge.probes._intents import CATEGORIES, INTENTS, Intent
+from safeforge.probes._questions import QUESTIONS
 from safeforge.probes._spec import FAMILIES, TRANSFORMS, ProbeFamily, Transform, TransformKind
 from safeforge.probes._variants import apply_chain, apply_transforms, parse_chain
 from safeforge.probes.benchmarks import DATASETS, DatasetFormat

@@ -10,8 +10,9 @@ import random
 from collections.abc import Mapping
 
 from safeforge.probes import framings, transforms
-from safeforge.probes._content import COLLISIONS, EXTRACTIONS, QUESTIONS, SYSTEM_PROMPTS
+from safeforge.probes._content import COLLISIONS, EXTRACTIONS, SYSTEM_PROMPTS
 from safeforge.probes._intents import INTENTS, Intent
+from safeforge.probes._questions import QUESTIONS
 from safeforge.probes._spec import TRANSFORMS, TransformKind, family, user
 from safeforge.records import Expected, Message, Method, Probe, Scenario
 
