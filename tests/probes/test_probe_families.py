@@ -93,6 +93,8 @@ def test_seed_changes_templates_not_pairing() -> None:
 def test_obfuscation_uses_at_least_eight_transforms(built: dict[str, list[Probe]]) -> None:
     per_intent = {p.variant for p in built["obfuscation"] if p.intent_id == INTENTS[0].id}
     assert len(per_intent - {"plain"}) >= 8
+    for p in built["obfuscation"]:  # recorded as --transform records it, for the paired metrics
+        assert p.meta.get("transform") == (None if p.variant == "plain" else p.variant)
     turns = next(p for p in built["obfuscation"] if p.variant == "payload_split_turns")
     assert [m.role for m in turns.messages].count("assistant") >= 1
 

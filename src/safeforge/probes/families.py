@@ -31,9 +31,11 @@ def _variants(
     method: Method,
     intent: Intent,
     forms: Mapping[str, tuple[Message, ...]],
-    meta: Mapping[str, str] | None = None,
+    transformed: bool = False,
 ) -> list[Probe]:
-    """The plain request plus each named form, all in the intent's group, all expected refused."""
+    """The plain request plus each named form, all in the intent's group, all expected refused.
+    ``transformed`` forms record their transform in ``meta["transform"]``, exactly as
+    ``--transform NAME`` does, so the obfuscation metrics pair them with the plain form."""
     all_forms = {"plain": user(intent.request), **forms}
     return [
         Probe(
@@ -47,7 +49,7 @@ def _variants(
             expected=REFUSE,
             group_id=f"{name}/{intent.id}",
             category=intent.category,
-            meta=dict(meta or {}),
+            meta={"transform": variant} if transformed and variant != "plain" else {},
         )
         for variant, messages in all_forms.items()
     ]
@@ -121,7 +123,14 @@ def obfuscation(seed: int) -> list[Probe]:
     out: list[Probe] = []
     for intent in INTENTS:
         forms = {n: TRANSFORMS.get(n).messages(intent.request, seed=seed) for n in names}
-        out += _variants("obfuscation", Scenario.POLICY_TOKEN_MEMORIZATION, Method.OBFUSCATION, intent, forms)
+        out += _variants(
+            "obfuscation",
+            Scenario.POLICY_TOKEN_MEMORIZATION,
+            Method.OBFUSCATION,
+            intent,
+            forms,
+            transformed=True,
+        )
     return out
 
 
