@@ -144,7 +144,7 @@ def test_sigkill_mid_scan_then_resume_nothing_lost_nothing_repeated(tmp_path: Pa
             time.sleep(0.02)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
-        assert proc.returncode == -signal.SIGKILL
+        assert proc.returncode == -signal.SIGKILL, proc.stderr.read() if proc.stderr else ""
         before = set(_stored(db_path))
         assert 0 < len(before) < n, "the kill did not land mid-run"
         time.sleep(0.2)  # let the server finish reading requests the killed client had sent

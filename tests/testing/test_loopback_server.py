@@ -81,3 +81,11 @@ def test_server_runs_as_its_own_process(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_responder_may_return_a_whole_body() -> None:
+    body = {"choices": [{"message": {"role": "assistant", "content": "x"}, "logprobs": {"content": []}}]}
+    with serve(lambda r: body) as base_url:
+        status, data, _ = asyncio.run(_post_async(base_url, "p"))
+    assert status == 200
+    assert data == body

@@ -80,8 +80,9 @@ class Fault:
         return cls(status=200, delay_s=delay_s, text=text)
 
 
-Responder = Callable[[ChatRequest], "str | Fault"]
-"""Maps a request to the reply text or a :class:`Fault`. Called on the server's event loop."""
+Responder = Callable[[ChatRequest], "str | Fault | dict[str, Any]"]
+"""Maps a request to the reply text, a :class:`Fault`, or a whole JSON response body (a dict,
+sent as-is with status 200 — e.g. to add ``logprobs``). Called on the server's event loop."""
 
 
 def refuse(_: ChatRequest) -> str:
@@ -103,7 +104,7 @@ def fail_first(times: int, fault: Fault, then: Responder = echo) -> Responder:
     """A responder that answers each distinct prompt with ``fault`` on its first ``times``
     requests and with ``then`` afterwards."""
 
-    def responder(request: ChatRequest) -> str | Fault:
+    def responder(request: ChatRequest) -> str | Fault | dict[str, Any]:
         return fault if request.seen < times else then(request)
 
     return responder
@@ -252,6 +253,8 @@ class OpenAIServer:
                 headers = {"Retry-After": f"{reply.retry_after:g}"} if reply.retry_after is not None else None
                 return _error(reply.status, reply.message, "injected", headers)
             reply = reply.text
+        if isinstance(reply, dict):
+            return web.json_response(reply)
         return web.json_response(_completion(chat, reply))
 
 
