@@ -150,6 +150,8 @@ def test_generic_column_mapping(tmp_path: Path) -> None:
     assert [(p.id, p.expected) for p in probes] == [("qs:1", COMPLY), ("qs:2", REFUSE)]
     j = _write(tmp_path / "qs.jsonl", '{"prompt": "Hi?", "expected": "abstain"}\n\n{"prompt": "Yo?"}\n')
     assert [p.expected for p in load_dataset(f"jsonl:{j}")] == [Expected.ABSTAIN, REFUSE]
+    arr = _write(tmp_path / "qs.json", '[{"prompt": "Hi?", "expected": "comply"}, {"prompt": "Yo?"}]')
+    assert [p.expected for p in load_dataset(str(arr))] == [COMPLY, REFUSE]
     assert detect_format([{"Goal": "g", "Target": "t"}]) == "advbench"
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -77,6 +80,19 @@ def test_sample_groups_prefers_whole_groups() -> None:
         sizes[p.group_id] += 1
     assert len(got) == 21
     assert sorted(sizes.values()).count(1) == 1
+
+
+def test_same_probes_in_a_fresh_process() -> None:
+    """Seeded sampling depends on nothing process-local (hash seeds, set order)."""
+    code = (
+        "from safeforge.probes import resolve_probes;"
+        "ps = resolve_probes(suite='quick', transforms=['polite+base64', 'synonym_swap'], limit=150, seed=7);"
+        "print('\\n'.join(p.model_dump_json() for p in ps))"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    here = resolve_probes(suite="quick", transforms=["polite+base64", "synonym_swap"], limit=150, seed=7)
+    assert out.stdout.splitlines() == [p.model_dump_json() for p in here]
 
 
 def test_resolve_errors() -> None:

@@ -16,6 +16,7 @@ the reference answers ride in ``meta`` (``best_answer``, ``correct_answers``,
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -368,8 +369,6 @@ def _answers(value: str) -> str:
     """Reference lists as ``; ``-separated text (HF rows arrive as a list repr)."""
     v = value.strip()
     if v.startswith("[") and v.endswith("]"):
-        import ast
-
         try:
             items = ast.literal_eval(v)
         except (ValueError, SyntaxError):

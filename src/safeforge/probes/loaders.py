@@ -60,6 +60,8 @@ def read_rows(path: Path) -> list[dict[str, str]]:
         raise SafeforgeError(
             f"{path}: not valid UTF-8 at byte {exc.start}; re-save the file as UTF-8"
         ) from exc
+    if path.suffix.lower() == ".json" and text.lstrip().startswith("["):
+        return _json_array_rows(path, text)
     if path.suffix.lower() in {".jsonl", ".ndjson", ".json"}:
         return list(_jsonl_rows(path, text))
     try:
@@ -67,6 +69,17 @@ def read_rows(path: Path) -> list[dict[str, str]]:
         return [{k: (v or "") for k, v in row.items() if k is not None} for row in reader]
     except csv.Error as exc:
         raise SafeforgeError(f"{path}: malformed CSV ({exc})") from exc
+
+
+def _json_array_rows(path: Path, text: str) -> list[dict[str, str]]:
+    """A ``.json`` file holding one array of objects."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SafeforgeError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg})") from exc
+    if not all(isinstance(obj, dict) for obj in data):
+        raise SafeforgeError(f"{path}: expected an array of JSON objects")
+    return [{str(k): "" if v is None else str(v) for k, v in obj.items()} for obj in data]
 
 
 def _jsonl_rows(path: Path, text: str) -> Iterator[dict[str, str]]:
@@ -172,9 +185,9 @@ def detect_format(rows: list[dict[str, str]], path_hint: str = "") -> str | None
 
 def _files(path: Path) -> list[Path]:
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() in {".csv", ".jsonl"})
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in {".csv", ".jsonl", ".json"})
         if not files:
-            raise SafeforgeError(f"{path}: directory has no .csv or .jsonl files")
+            raise SafeforgeError(f"{path}: directory has no .csv, .jsonl or .json files")
         return files
     return [path]
 
