@@ -13,6 +13,7 @@ import pytest
 import safeforge.targets.openai as openai_target
 from safeforge.errors import SafeforgeError
 from safeforge.judges._base import JUDGES
+from safeforge.probes import resolve_probes
 from safeforge.records import Attempt, Label, Task, Verdict
 from safeforge.run import Run, ScanConfig, judge_run, scan
 from safeforge.testing import ChatRequest, Fault, OpenAIServer, echo, serve
@@ -141,6 +142,8 @@ def test_resume_refuses_a_different_config_unless_forced(tmp_path: Path) -> None
         limited = cfg.model_copy(update={"limit": 3, "force": True})
         run = scan(limited, progress=False)
     assert run.counts() == (3, 3)  # forced: probes outside the new set are dropped
+    expected_order = resolve_probes(datasets=cfg.datasets, limit=3, seed=cfg.seed)
+    assert [a.probe.id for a in run.attempts()] == [p.id for p in expected_order]
     assert Run.open(cfg.run_dir).config.limit == 3
 
 

@@ -111,7 +111,7 @@ def _check_resume(config: ScanConfig, probes: Sequence[Probe], meta: dict[str, A
                     f"{config.run_dir} holds a run with a different config ({diff}); "
                     "use --force to resume it anyway or pick another --run-dir"
                 )
-            store.keep_only(p.id for p in probes)
+            store.keep_only({p.id: seq for seq, p in enumerate(probes)})
             store.set_meta(meta)
             _write_config_yaml(config.run_dir, meta)
         return store.done_ids()

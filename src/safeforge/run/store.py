@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -116,13 +116,16 @@ class Store:
         total, ok = self._db.execute("SELECT COUNT(*), COALESCE(SUM(ok), 0) FROM attempts").fetchone()
         return int(total), int(ok)
 
-    def keep_only(self, probe_ids: Iterable[str]) -> int:
-        """Delete attempts (and verdicts) of probes not in ``probe_ids``; returns how many."""
-        keep = set(probe_ids)
-        stale = [(pid,) for (pid,) in self._db.execute("SELECT probe_id FROM attempts") if pid not in keep]
+    def keep_only(self, order: Mapping[str, int]) -> int:
+        """Keep attempts of the probes in ``order`` (renumbered to its positions), delete the
+        rest with their verdicts; returns how many were deleted."""
+        stale = [(pid,) for (pid,) in self._db.execute("SELECT probe_id FROM attempts") if pid not in order]
         with self._transaction():
             self._db.executemany("DELETE FROM verdicts WHERE probe_id = ?", stale)
             self._db.executemany("DELETE FROM attempts WHERE probe_id = ?", stale)
+            self._db.executemany(
+                "UPDATE attempts SET seq = ? WHERE probe_id = ?", [(seq, pid) for pid, seq in order.items()]
+            )
         return len(stale)
 
     def attempts(self) -> list[Attempt]:
