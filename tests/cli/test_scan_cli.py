@@ -166,3 +166,20 @@ def test_sigkill_mid_scan_then_resume_nothing_lost_nothing_repeated(tmp_path: Pa
     assert len(committed) == len(before)
     # the resume asked exactly the probes that were not committed, each once
     assert sorted(asked_after) == sorted({f"prompt {i}" for i in range(n)} - committed)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--dataset", "x.csv"], "no target"),
+        (["--resume", "no-such-run"], "nothing to resume"),
+    ],
+)
+def test_missing_target_or_run_is_one_error_line(
+    args: list[str], expected: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _cli(monkeypatch, capsys, "scan", *args)
+    assert code != 0
+    assert err.startswith("error: ")
+    assert expected in err
+    assert len(err.strip().splitlines()) == 1

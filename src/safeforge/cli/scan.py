@@ -84,7 +84,9 @@ def scan(
     if any(v is not None for v in generation.values()):
         overrides["generation"] = {k: v for k, v in generation.items() if v is not None}
     base: dict[str, Any] = {}
-    if resume is not None and store_path(resume).is_file():
+    if resume is not None and not store_path(resume).is_file():
+        raise SafeforgeError(f"nothing to resume: no run store in {resume}")
+    if resume is not None:
         with Store(store_path(resume)) as store:
             base = dict(store.meta().get("config", {}))
         base = {k: v for k, v in base.items() if k not in {"resume", "force", "run_dir"}}

@@ -91,6 +91,8 @@ class ScanConfig(BaseModel):
                 f"{source}: 'api_key' is not accepted; put the key in an environment variable "
                 "and name it with api_key_env"
             )
+        if not data.get("target"):
+            raise SafeforgeError("no target: give --target SPEC (or 'target:' in the --config file)")
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
