@@ -52,17 +52,32 @@ def _catalog(seed: int) -> dict[str, list[dict[str, Any]]]:
         }
         for t in (TRANSFORMS.get(n) for n in TRANSFORMS.names())
     ]
-    datasets = [
-        {
-            "name": d.name,
-            "scenario": "none",
-            "method": "benchmark",
-            "expected": d.expected,
-            "columns": sorted(d.columns),
-            "summary": d.doc.splitlines()[0] if d.doc else "",
-        }
-        for d in (DATASETS.get(n) for n in DATASETS.names())
-    ]
+    datasets = []
+    for n in DATASETS.names():
+        try:
+            d = DATASETS.get(n)
+        except ImportError as exc:  # a lazily registered plugin that cannot load: say so, go on
+            datasets.append(
+                {
+                    "name": n,
+                    "scenario": "none",
+                    "method": "benchmark",
+                    "expected": f"unavailable ({exc})",
+                    "columns": [],
+                    "summary": "",
+                }
+            )
+            continue
+        datasets.append(
+            {
+                "name": d.name,
+                "scenario": "none",
+                "method": "benchmark",
+                "expected": d.expected,
+                "columns": sorted(d.columns),
+                "summary": d.doc.splitlines()[0] if d.doc else "",
+            }
+        )
     suites = [
         {"name": s.name, "probes": len(suite_probes(s.name, (), seed)), "summary": s.doc}
         for s in SUITES.values()
