@@ -183,3 +183,21 @@ def test_missing_target_or_run_is_one_error_line(
     assert err.startswith("error: ")
     assert expected in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_generation_and_client_flags_reach_the_request_and_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _csv(tmp_path, "prompt\nhello\n")
+    server = OpenAIServer(echo)
+    with server.running() as url:
+        code, _, err = _cli(
+            monkeypatch, capsys, "scan", "--target", "openai:m", "--base-url", url, "--dataset", str(data),
+            "--run-dir", str(tmp_path / "run"), "--max-new-tokens", "7", "--temperature", "0.5",
+            "--rpm", "6000", "--timeout", "5", "--max-retries", "1", "--seed", "3",
+        )  # fmt: skip
+    assert code == 0, err
+    assert (server.requests[0].max_tokens, server.requests[0].temperature) == (7, 0.5)
+    saved = (tmp_path / "run" / "config.yaml").read_text()
+    for line in ("requests_per_minute: 6000.0", "timeout_s: 5.0", "max_retries: 1", "seed: 3"):
+        assert line in saved
