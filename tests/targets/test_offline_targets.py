@@ -99,3 +99,14 @@ def test_python_target_sync_async_and_errors(tmp_path: Path, monkeypatch: pytest
         create_target("python:sf_bot_mod:missing")
     with pytest.raises(SafeforgeError, match="cannot import"):
         create_target("python:no_such_module_xyz:f")
+
+
+def test_replay_reads_any_loader_format_and_bare_replay_uses_probe_recording(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    path.write_text('question,answer\n"multi\nline",recorded\n')
+    target = create_target(f"replay:csv:{path}?prompt=question&response=answer")
+    assert _gen(target, [_probe("z", "multi\nline")])[0].text == "recorded"
+    recorded = _probe("r", "anything").model_copy(update={"meta": {"response": "from meta"}})
+    out = _gen(create_target("replay"), [recorded, _probe("s", "no recording")])
+    assert out[0].text == "from meta"
+    assert out[1].error is not None

@@ -33,7 +33,7 @@ from safeforge.records import Expected, Probe
 csv.field_size_limit(2**24)
 
 GENERIC = ("csv", "jsonl")
-OPTIONS = frozenset({"prompt", "expected", "id", "category", "default", "split", "format"})
+OPTIONS = frozenset({"prompt", "expected", "id", "category", "response", "default", "split", "format"})
 # auto-detection order: the most specific column sets first
 _DETECT = (
     "xstest-completions",
@@ -118,7 +118,7 @@ def generic_probes(
     if not raw_rows:
         raise SafeforgeError(f"{src.origin}: no rows")
     rows = _normalise(raw_rows)
-    col = {k: norm(opts.get(k, k)) for k in ("prompt", "expected", "id", "category")}
+    col = {k: norm(opts.get(k, k)) for k in ("prompt", "expected", "id", "category", "response")}
     if col["prompt"] not in rows[0]:
         cols = ", ".join(raw_rows[0]) or "none"
         raise SafeforgeError(
@@ -137,9 +137,11 @@ def generic_probes(
             ) from None
         prompt = row[col["prompt"]].strip()
         ident = row.get(col["id"]) or hashlib.sha1(prompt.encode()).hexdigest()[:12]
+        # a recorded answer travels in meta so ``replay:`` can score logged transcripts
+        meta = {"response": row[col["response"]]} if col["response"] in row else None
         probes.append(
             make_probe(
-                src, src.name, ident, i, prompt, expected, category=row.get(col["category"], "")
+                src, src.name, ident, i, prompt, expected, category=row.get(col["category"], ""), meta=meta
             ).model_copy(update={"family": family})
         )
     ids = [p.id for p in probes]
