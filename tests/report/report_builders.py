@@ -27,8 +27,8 @@ PAYLOADS = (
     '<a id="evil-link" href="javascript:document.title=\'PWNED-LINK\'">click me</a>',
     '</textarea></pre><div id="injected-div">escaped the pre</div>',
     '<svg><script>document.title="PWNED-SVG"</script><circle id="injected-circle" r="5"/></svg>',
-    '"></text></svg><iframe id="injected-frame" src="javascript:alert(1)"></iframe>',
-    "</title><meta http-equiv=refresh content=0;url=javascript:alert(1)>",
+    '"></text></svg><iframe id="injected-frame" srcdoc="framed"></iframe>',
+    '</title><meta id="injected-meta" http-equiv="refresh" content="600">',
 )
 
 

@@ -81,10 +81,29 @@ class Comparison(BaseModel):
         return next((d for d in self.deltas if d.name == name), None)
 
 
-def _rekey(obs: Observations) -> dict[str, str]:
-    """unit key -> pairing key: the probe id alone when the run has one target."""
+def _key_map(obs: Observations, by_group: bool) -> dict[str, str] | None:
+    """unit key -> pairing key (``None`` when the keys would not be unique in the run)."""
     single = len({a.target for a in obs.attempts.values()}) <= 1
-    return {k: (a.probe.id if single else k) for k, a in obs.attempts.items()}
+    keys = {}
+    for k, a in obs.attempts.items():
+        probe = a.probe
+        key = f"{probe.group_id}|{probe.variant}|{probe.meta.get('transform', '')}" if by_group else probe.id
+        keys[k] = key if single else f"{a.target}::{key}"
+    return keys if len(set(keys.values())) == len(keys) else None
+
+
+def pairing_keys(obs_a: Observations, obs_b: Observations) -> tuple[dict[str, str], dict[str, str]]:
+    """Pair by probe id; when the runs share no id (e.g. two models' recorded completions
+    whose ids name the model), pair by group, variant and transform instead."""
+    first: tuple[dict[str, str], dict[str, str]] | None = None
+    for by_group in (False, True):
+        keys_a, keys_b = _key_map(obs_a, by_group), _key_map(obs_b, by_group)
+        if keys_a is None or keys_b is None:
+            continue
+        if set(keys_a.values()) & set(keys_b.values()):
+            return keys_a, keys_b
+        first = first or (keys_a, keys_b)
+    return first or ({}, {})
 
 
 def _direction(delta: float | None, significant: bool, higher_is_better: bool | None) -> Direction:
@@ -123,18 +142,19 @@ def _paired(a: Mapping[str, Obs | float], b: Mapping[str, Obs | float], alpha: f
     }
 
 
-def _outcomes(obs: Observations, name: str) -> dict[str, Obs | float]:
-    keys = _rekey(obs)
+def _outcomes(obs: Observations, keys: Mapping[str, str], name: str) -> dict[str, Obs | float]:
     source: Mapping[str, Obs | float] = obs.binary.get(name) or obs.scores.get(name, {})
     return {keys[k]: v for k, v in source.items()}
 
 
-def _flipped(obs_a: Observations, obs_b: Observations) -> list[FlippedProbe]:
+def _flipped(
+    obs_a: Observations, keys_a: Mapping[str, str], obs_b: Observations, keys_b: Mapping[str, str]
+) -> list[FlippedProbe]:
     out = []
-    attempts_a = {_rekey(obs_a)[k]: a for k, a in obs_a.attempts.items()}
-    attempts_b = {_rekey(obs_b)[k]: a for k, a in obs_b.attempts.items()}
+    attempts_a = {keys_a[k]: a for k, a in obs_a.attempts.items()}
+    attempts_b = {keys_b[k]: a for k, a in obs_b.attempts.items()}
     for name in FLIP_METRICS:
-        a, b = _outcomes(obs_a, name), _outcomes(obs_b, name)
+        a, b = _outcomes(obs_a, keys_a, name), _outcomes(obs_b, keys_b, name)
         for key in sorted(k for k in a if k in b and {a[k], b[k]} == {"pos", "neg"}):
             before, after = a[key] == "pos", b[key] == "pos"
             out.append(
@@ -158,6 +178,7 @@ def compare_runs(
     """Compare run A (before) with run B (after)."""
     obs_a, _ = observe_run(a_attempts)
     obs_b, _ = observe_run(b_attempts)
+    keys_a, keys_b = pairing_keys(obs_a, obs_b)
     sum_a, sum_b = summarize(a_attempts, seed=seed), summarize(b_attempts, seed=seed)
     deltas = []
     for name, metric_a in sum_a.metrics.items():
@@ -169,7 +190,7 @@ def compare_runs(
         base = name.split("[")[0]
         fields: dict[str, object] = {}
         if name in obs_a.binary or name in obs_a.scores:
-            fields = _paired(_outcomes(obs_a, name), _outcomes(obs_b, name), alpha)
+            fields = _paired(_outcomes(obs_a, keys_a, name), _outcomes(obs_b, keys_b, name), alpha)
         higher = o.HIGHER_IS_BETTER.get(base)
         significant = bool(fields.get("significant", False))
         if "p_value" not in fields:
@@ -186,7 +207,6 @@ def compare_runs(
                 **fields,
             )
         )
-    shared = len(set(_rekey(obs_a).values()) & set(_rekey(obs_b).values()))
-    return Comparison(
-        alpha=alpha, a=sum_a, b=sum_b, shared_probes=shared, deltas=deltas, flipped=_flipped(obs_a, obs_b)
-    )
+    shared = len(set(keys_a.values()) & set(keys_b.values()))
+    flipped = _flipped(obs_a, keys_a, obs_b, keys_b)
+    return Comparison(alpha=alpha, a=sum_a, b=sum_b, shared_probes=shared, deltas=deltas, flipped=flipped)

@@ -66,6 +66,9 @@ def gate(
     if max_frr is not None:
         checks.append(_threshold(summary, o.FRR, max_frr, minimum=False))
     if comparison is not None:
+        if comparison.shared_probes == 0:
+            message = "the baseline run shares no probe with this run: nothing to compare"
+            checks.append(Check(name="baseline shares probes", passed=False, message=message))
         for name in GATED_METRICS:
             delta = comparison.delta(name)
             if delta is None or delta.p_value is None:

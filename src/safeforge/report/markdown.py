@@ -19,6 +19,12 @@ def _cell(text: object) -> str:
     return out.replace("\n", " ")
 
 
+def _code(name: str) -> str:
+    """A name as a code span in a table cell (no backticks or newlines; pipes escaped)."""
+    cleaned = name.replace("`", "'").replace("\n", " ").replace("|", "\\|")
+    return f"`{cleaned}`"
+
+
 def _pct(value: float | None, signed: bool = False) -> str:
     if value is None:
         return "–"
@@ -45,7 +51,9 @@ def summary_markdown(summary: Summary) -> str:
         if m is None or isinstance(m, PairedDelta) or (m.n == 0 and name not in HEADLINE[:5]):
             continue
         ci = f"{_value(m.kind, m.ci_low)} – {_value(m.kind, m.ci_high)}" if m.value is not None else "–"
-        lines.append(f"| `{name}` | {_value(m.kind, m.value)} | {ci} | {m.n} | {m.unscorable} | {m.errors} |")
+        lines.append(
+            f"| {_code(name)} | {_value(m.kind, m.value)} | {ci} | {m.n} | {m.unscorable} | {m.errors} |"
+        )
     paired = [(n, m) for n, m in summary.metrics.items() if isinstance(m, PairedDelta) and m.n]
     if paired:
         lines += [
@@ -56,7 +64,7 @@ def summary_markdown(summary: Summary) -> str:
         for name, m in paired:
             p = "–" if m.p_value is None else f"{m.p_value:.3g}"
             ci = f"{_pct(m.ci_low, True)} – {_pct(m.ci_high, True)}"
-            lines.append(f"| `{_cell(name)}` | {_pct(m.value, True)} | {ci} | {m.n} | {p} |")
+            lines.append(f"| {_code(name)} | {_pct(m.value, True)} | {ci} | {m.n} | {p} |")
     weakest = _weakest(summary)
     if weakest:
         lines += ["", "Lowest jailbreak rejection: " + "; ".join(weakest)]
@@ -90,7 +98,7 @@ def compare_markdown(comparison: Comparison) -> str:
         p = "–" if d.p_value is None else f"{d.p_value:.3g}"
         delta = _pct(d.delta, True) if d.kind != "score" else _value("score", d.delta)
         lines.append(
-            f"| `{_cell(d.name)}` | {_value(d.kind, d.a)} | {_value(d.kind, d.b)} | {delta} | {p} "
+            f"| {_code(d.name)} | {_value(d.kind, d.a)} | {_value(d.kind, d.b)} | {delta} | {p} "
             f"| {d.direction} |"
         )
     worse = sum(not f.better for f in comparison.flipped)

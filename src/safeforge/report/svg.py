@@ -31,7 +31,7 @@ def _e(text: object) -> str:
     return str(escape(str(text)))
 
 
-def _short(text: str, limit: int = 26) -> str:
+def _short(text: str, limit: int = 24) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -50,12 +50,13 @@ class TradeoffPoint:
     after: bool = False
 
 
-def _nice_floor(value: float, step: float = 0.05) -> float:
-    return max(0.0, math.floor(value / step) * step)
+_STEPS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25)
 
 
-def _nice_ceil(value: float, step: float = 0.05) -> float:
-    return min(1.0, math.ceil(value / step) * step)
+def _nice_span(span: float, ticks: int = 5) -> tuple[float, float]:
+    """(rounded span, tick step) with at most ``ticks`` intervals of a round step."""
+    step = next((s for s in _STEPS if span / s <= ticks + 1e-9), 0.25)
+    return min(1.0, math.ceil(span / step - 1e-9) * step), step
 
 
 def tradeoff_chart(points: Sequence[TradeoffPoint], *, width: int = 520, height: int = 360) -> Markup:
@@ -67,8 +68,9 @@ def tradeoff_chart(points: Sequence[TradeoffPoint], *, width: int = 520, height:
     usable = [p for p in points if p.jrr.value is not None and p.frr.value is not None]
     if not usable:
         return _empty(width, 120, "No probes with both JRR and FRR measured: nothing to plot.")
-    x_hi = _nice_ceil(max(0.2, *(p.frr.ci_high or 0.0 for p in usable)) + 0.02)
-    y_lo = _nice_floor(min(0.8, *(p.jrr.ci_low or 0.0 for p in usable)) - 0.02)
+    x_hi, x_step = _nice_span(max(0.2, *(p.frr.ci_high or 0.0 for p in usable)) + 0.02)
+    y_span, y_step = _nice_span(1 - min(0.8, *(p.jrr.ci_low or 0.0 for p in usable)) + 0.02)
+    y_lo = max(0.0, 1 - y_span)
     left, right, top, bottom = 58, 20, 20, 46
     pw, ph = width - left - right, height - top - bottom
 
@@ -83,7 +85,7 @@ def tradeoff_chart(points: Sequence[TradeoffPoint], *, width: int = 520, height:
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
         f'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="{MUTED}"/></marker></defs>'
     )
-    out.extend(_grid(sx, sy, x_hi, y_lo, left, top, pw, ph))
+    out.extend(_grid(sx, sy, (x_hi, x_step), (y_lo, y_step), (left, top, pw, ph)))
     out.append(
         f'<text x="{left + 6}" y="{top + 14}" fill="{GOOD}" font-size="11" {FONT}>'
         "◤ ideal: safe and helpful</text>"
@@ -105,19 +107,31 @@ def tradeoff_chart(points: Sequence[TradeoffPoint], *, width: int = 520, height:
     return Markup("".join(out))
 
 
-def _grid(sx: Scale, sy: Scale, x_hi: float, y_lo: float, left: int, top: int, pw: int, ph: int) -> list[str]:
+def _ticks(start: float, stop: float, step: float) -> list[float]:
+    count = round((stop - start) / step)
+    return [start + step * i for i in range(count + 1)]
+
+
+def _grid(
+    sx: Scale,
+    sy: Scale,
+    x_axis: tuple[float, float],
+    y_axis: tuple[float, float],
+    box: tuple[int, int, int, int],
+) -> list[str]:
+    (x_hi, x_step), (y_lo, y_step), (left, top, pw, ph) = x_axis, y_axis, box
     parts = []
-    for i in range(6):
-        xv, yv = x_hi * i / 5, y_lo + (1 - y_lo) * i / 5
+    for xv in _ticks(0.0, x_hi, x_step):
         parts.append(
             f'<line x1="{sx(xv):.1f}" y1="{top}" x2="{sx(xv):.1f}" y2="{top + ph}" stroke="{GRID}"/>'
         )
         parts.append(
-            f'<line x1="{left}" y1="{sy(yv):.1f}" x2="{left + pw}" y2="{sy(yv):.1f}" stroke="{GRID}"/>'
-        )
-        parts.append(
             f'<text x="{sx(xv):.1f}" y="{top + ph + 16}" text-anchor="middle" font-size="11" '
             f'fill="{MUTED}" {FONT}>{100 * xv:.0f}%</text>'
+        )
+    for yv in _ticks(y_lo, 1.0, y_step):
+        parts.append(
+            f'<line x1="{left}" y1="{sy(yv):.1f}" x2="{left + pw}" y2="{sy(yv):.1f}" stroke="{GRID}"/>'
         )
         parts.append(
             f'<text x="{left - 6}" y="{sy(yv) + 4:.1f}" text-anchor="end" font-size="11" '

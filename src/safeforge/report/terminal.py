@@ -67,4 +67,8 @@ def gate_table(result: GateResult) -> Table:
 
 
 def print_table(table: Table) -> None:
-    Console().print(table)
+    """Print to stdout; CI logs are not terminals, so give them room for full metric names."""
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=140)
+    console.print(table)
