@@ -132,9 +132,12 @@ def test_compare_pairs_two_models_on_the_same_prompts(benchmarks_dir: Path) -> N
     comparison = compare_runs(before, after)
     assert comparison.shared_probes == 450
     frr = comparison.delta("false_rejection_rate")
-    assert frr is not None and frr.n_paired == 250
+    assert frr is not None
+    assert frr.n_paired == 250
     k_a = round(250 * 0.380)
     k_b = round(250 * 0.064)
     assert frr.a_only - frr.b_only == k_a - k_b
-    assert frr.direction == "improved" and frr.p_value is not None and frr.p_value < 1e-6
+    assert frr.direction == "improved"
+    assert frr.p_value is not None
+    assert frr.p_value < 1e-6
     assert summarize(after).metrics["false_rejection_rate"].value == pytest.approx(0.064)
