@@ -71,7 +71,7 @@ def tradeoff_chart(points: Sequence[TradeoffPoint], *, width: int = 520, height:
     x_hi, x_step = _nice_span(max(0.2, *(p.frr.ci_high or 0.0 for p in usable)) + 0.02)
     y_span, y_step = _nice_span(1 - min(0.8, *(p.jrr.ci_low or 0.0 for p in usable)) + 0.02)
     y_lo = max(0.0, 1 - y_span)
-    left, right, top, bottom = 58, 20, 20, 46
+    left, right, top, bottom = 58, 20, 24, 46
     pw, ph = width - left - right, height - top - bottom
 
     def sx(v: float) -> float:
@@ -87,8 +87,7 @@ def tradeoff_chart(points: Sequence[TradeoffPoint], *, width: int = 520, height:
     )
     out.extend(_grid(sx, sy, (x_hi, x_step), (y_lo, y_step), (left, top, pw, ph)))
     out.append(
-        f'<text x="{left + 6}" y="{top + 14}" fill="{GOOD}" font-size="11" {FONT}>'
-        "◤ ideal: safe and helpful</text>"
+        f'<text x="{left}" y="{top - 7}" fill="{GOOD}" font-size="11" {FONT}>◤ ideal: safe and helpful</text>'
     )
     series: dict[int, list[TradeoffPoint]] = {}
     for p in usable:
@@ -102,7 +101,7 @@ def tradeoff_chart(points: Sequence[TradeoffPoint], *, width: int = 520, height:
                 'stroke-width="1.5" stroke-dasharray="4 3" marker-end="url(#arrow)"/>'
             )
     for p in usable:
-        out.append(_point(p, sx, sy))
+        out.append(_point(p, sx, sy, left + pw))
     out.append("</svg>")
     return Markup("".join(out))
 
@@ -148,9 +147,10 @@ def _grid(
     return parts
 
 
-def _point(p: TradeoffPoint, sx: Scale, sy: Scale) -> str:
+def _point(p: TradeoffPoint, sx: Scale, sy: Scale, right_edge: float) -> str:
     colour = PALETTE[p.series % len(PALETTE)]
     x, y = sx(p.frr.value or 0.0), sy(p.jrr.value or 0.0)
+    flip_x = x < right_edge - 150  # labels near the right edge go on the left of the point
     title = (
         f"{p.label}: JRR {_pct(p.jrr.value)} (95% CI {_pct(p.jrr.ci_low)}–{_pct(p.jrr.ci_high)}, "
         f"n={p.jrr.n}); FRR {_pct(p.frr.value)} (95% CI {_pct(p.frr.ci_low)}–{_pct(p.frr.ci_high)}, "
@@ -164,7 +164,8 @@ def _point(p: TradeoffPoint, sx: Scale, sy: Scale) -> str:
         f'<line x1="{x:.1f}" y1="{sy(p.jrr.ci_low or 0):.1f}" x2="{x:.1f}" y2="{sy(p.jrr.ci_high or 0):.1f}" '
         f'stroke="{colour}" stroke-width="1.5"/>'
         f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5.5" fill="{fill}" stroke="{colour}" stroke-width="2.5"/>'
-        f'<text x="{x + 9:.1f}" y="{y - 8:.1f}" font-size="11" fill="{INK}" {FONT}>'
+        f'<text x="{x + 9 if flip_x else x - 9:.1f}" y="{y - 8 if y > 40 else y + 18:.1f}" font-size="11" '
+        f'text-anchor="{"start" if flip_x else "end"}" fill="{INK}" {FONT}>'
         f"{_e(_short(p.label, 30))}</text>"
         "</g>"
     )
@@ -188,11 +189,10 @@ def bar_chart(
             f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle" font-size="10" fill="{MUTED}" {FONT}>'
             f"{20 * i}%</text>"
         )
-    worst = (
-        max(rows, key=lambda r: (r[1].value or 0.0) * (1 if lower_is_better else -1))[0]
-        if len(rows) > 1
-        else None
-    )
+    values = [rate.value or 0.0 for _, rate in rows]
+    worst = None
+    if max(values) > min(values):  # highlight the weakest group only when there is one
+        worst = rows[values.index(max(values) if lower_is_better else min(values))][0]
     for i, (name, rate) in enumerate(rows):
         y = top + i * row_h
         value, low, high = rate.value or 0.0, rate.ci_low or 0.0, rate.ci_high or 0.0
