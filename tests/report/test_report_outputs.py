@@ -8,11 +8,18 @@ import html as html_lib
 import re
 from pathlib import Path
 
+import pytest
 from report_builders import PAYLOADS, attempt, hostile_attempts, make_run
 
 from safeforge.metrics import Summary, compare_runs, summarize
 from safeforge.records import Expected, Label
-from safeforge.report import parse_markdown, render_compare_html, summary_markdown, write_run_outputs
+from safeforge.report import (
+    parse_markdown,
+    render_compare_html,
+    render_run_html,
+    summary_markdown,
+    write_run_outputs,
+)
 
 
 def _style_and_csp(html: str) -> tuple[str, str]:
@@ -113,3 +120,25 @@ def test_parse_markdown_keeps_only_text_and_tables() -> None:
     assert [b.kind for b in blocks] == ["heading", "paragraph", "table", "item"]
     assert blocks[2].rows == [["judge", "acc"], ["rules", "88.4"]]
     assert blocks[1].text == "Agreement <b>high</b>."  # raw here; the template escapes it
+
+
+def test_report_shows_the_judges_validation_figures_escaped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import safeforge.judges
+    from safeforge.report import validation
+
+    monkeypatch.delattr(safeforge.judges, "VALIDATION", raising=False)
+    (tmp_path / "VALIDATION.md").write_text(
+        "# Refusal judge vs XSTest\n\n| judge | accuracy |\n|---|---|\n| rules | 91.2 |\n\n"
+        "Note <script>x</script>\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(validation, "JUDGES_DIR", tmp_path)
+    html = render_run_html(summarize(hostile_attempts()), hostile_attempts())
+    assert "Published validation of safeforge" in html
+    assert "<th>judge</th><th>accuracy</th>" in html
+    assert "<td>91.2</td>" in html
+    assert "<script" not in html
+    monkeypatch.setattr(validation, "JUDGES_DIR", tmp_path / "absent")
+    assert "publishes no validation figures" in render_run_html(summarize([]), [])
