@@ -65,9 +65,19 @@ def _normalise(text: str) -> str:
     return text.lower().replace("\u2019", "'").replace("\u2018", "'")
 
 
-def _hits(text: str, phrases: Sequence[str]) -> list[str]:
+@lru_cache(maxsize=64)
+def _pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One compiled alternation per phrase list (longest first, so the longest match wins)."""
+    if not phrases:
+        return None
+    alternatives = "|".join(re.escape(_normalise(p)) for p in sorted(phrases, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+
+
+def _hits(text: str, phrases: tuple[str, ...]) -> list[str]:
     """Phrases that occur in ``text`` as whole words."""
-    return [p for p in phrases if re.search(rf"(?<!\w){re.escape(p.lower())}(?!\w)", text)]
+    pattern = _pattern(phrases)
+    return pattern.findall(text) if pattern is not None else []
 
 
 def _is_refusal(attempt: Attempt, text: str, policy: TonePolicy) -> bool:
