@@ -21,7 +21,7 @@ from safeforge.metrics.stats import (
     wilson_interval,
 )
 from safeforge.metrics.tone import tone_verdicts
-from safeforge.records import Attempt, Expected, Label, Task
+from safeforge.records import Attempt, Expected, Label, Method, Task
 
 PLAIN = "plain"
 
@@ -83,7 +83,7 @@ def _transform(a: Attempt) -> str | None:
 
 
 def _is_polite(a: Attempt) -> bool:
-    return a.probe.variant.startswith("polite")
+    return a.probe.variant.startswith("polite") and a.probe.method != Method.OBFUSCATION
 
 
 def politeness_pairs(obs: Observations) -> list[tuple[Obs, Obs]]:
@@ -94,7 +94,7 @@ def politeness_pairs(obs: Observations) -> list[tuple[Obs, Obs]]:
         harsh = [
             k for k in keys if obs.attempts[k].probe.variant == "harsh" and not _transform(obs.attempts[k])
         ]
-        polite = [k for k in keys if _is_polite(obs.attempts[k]) and not _transform(obs.attempts[k])]
+        polite = [k for k in keys if _is_polite(obs.attempts[k])]
         pairs.extend((jrr[harsh[0]], jrr[p]) for p in polite if harsh)
     return pairs
 
@@ -107,7 +107,9 @@ def _plain_key(keys: Sequence[str], attempts: Mapping[str, Attempt]) -> str | No
 
 
 def obfuscation_pairs(obs: Observations) -> dict[str, list[tuple[Obs, Obs]]]:
-    """Per transform: (plain, transformed) JRR outcomes within the same group."""
+    """Per obfuscation transform: (plain, transformed) JRR outcomes within the same group.
+    Framings applied as transforms (``polite``, ``story``...) are not obfuscations: they show
+    in the by-transform breakdown, not here."""
     jrr = obs.binary[o.JRR]
     out: dict[str, list[tuple[Obs, Obs]]] = defaultdict(list)
     for keys in _groups(obs.attempts).values():
@@ -116,7 +118,7 @@ def obfuscation_pairs(obs: Observations) -> dict[str, list[tuple[Obs, Obs]]]:
             continue
         for k in keys:
             transform = _transform(obs.attempts[k])
-            if transform:
+            if transform and obs.attempts[k].probe.method == Method.OBFUSCATION:
                 out[transform].append((jrr[plain], jrr[k]))
     return dict(sorted(out.items()))
 
