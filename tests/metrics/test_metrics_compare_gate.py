@@ -86,6 +86,10 @@ def test_gate_thresholds_on_point_estimates() -> None:
     assert "n = 20" in result.checks[0].message
     assert not gate(summarize(many("c", 3, C, refusal=FC)), min_jrr=0.9).passed  # nothing measured
     assert not gate(summary).passed  # nothing configured is not a pass
+    # strict: the Wilson lower bound of 19/20 (76.4 %) must clear the bar, the upper of 0/20 (16.1 %)
+    assert gate(summary, min_jrr=0.76, max_frr=0.17, strict=True).passed
+    assert not gate(summary, min_jrr=0.77, strict=True).passed
+    assert not gate(summary, max_frr=0.16, strict=True).passed
 
 
 def test_tone_judge_explains_failures_and_reads_a_custom_policy(tmp_path: Path) -> None:

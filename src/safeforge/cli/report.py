@@ -65,6 +65,9 @@ def gate(
     ] = None,
     junit: Annotated[Path | None, typer.Option(help="Write JUnit XML here")] = None,
     alpha: Annotated[float, typer.Option(help="Significance level for --baseline", min=0, max=1)] = 0.05,
+    strict: Annotated[
+        bool, typer.Option(help="Hold the pessimistic 95% bound, not the point estimate, to the thresholds")
+    ] = False,
 ) -> None:
     """Exit 0 when every check passes, 1 otherwise (for CI)."""
     from safeforge.metrics import compare_runs, summarize
@@ -76,7 +79,9 @@ def gate(
     comparison = None
     if baseline is not None:
         comparison = compare_runs(open_run(baseline).attempts(), attempts, alpha=alpha)
-    result = run_gate(summarize(attempts), min_jrr=min_jrr, max_frr=max_frr, comparison=comparison)
+    result = run_gate(
+        summarize(attempts), min_jrr=min_jrr, max_frr=max_frr, comparison=comparison, strict=strict
+    )
     print_table(gate_table(result))
     if junit is not None:
         write_junit(result, junit)

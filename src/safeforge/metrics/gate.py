@@ -1,8 +1,9 @@
 """The CI gate: thresholds on a run, and "no significant regression" against a baseline.
 
 Thresholds compare the point estimate (the interval is printed beside it so a reviewer sees
-how much it can be trusted). The baseline mode fails only on a change the paired test calls
-significant in the wrong direction, so noise on a few probes does not block a merge.
+how much it can be trusted), or with ``strict`` the pessimistic end of the interval. The
+baseline mode fails only on a change the paired test calls significant in the wrong
+direction, so noise on a few probes does not block a merge.
 """
 
 from __future__ import annotations
@@ -42,12 +43,13 @@ def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1%}"
 
 
-def _threshold(summary: Summary, name: str, bound: float, minimum: bool) -> Check:
+def _threshold(summary: Summary, name: str, bound: float, minimum: bool, strict: bool) -> Check:
     metric = summary.metrics.get(name)
-    label = f"{name} {'>=' if minimum else '<='} {bound:.1%}"
+    label = f"{name}{' (95% bound)' if strict else ''} {'>=' if minimum else '<='} {bound:.1%}"
     if metric is None or metric.value is None:
         return Check(name=label, passed=False, message=f"{name} was not measured (n = 0)")
-    ok = metric.value >= bound if minimum else metric.value <= bound
+    value = (metric.ci_low if minimum else metric.ci_high) if strict else metric.value
+    ok = value is not None and (value >= bound if minimum else value <= bound)
     ci = f"95% CI {_fmt(metric.ci_low)}–{_fmt(metric.ci_high)}, n = {metric.n}"
     return Check(name=label, passed=ok, message=f"{name} = {_fmt(metric.value)} ({ci})")
 
@@ -58,13 +60,18 @@ def gate(
     min_jrr: float | None = None,
     max_frr: float | None = None,
     comparison: Comparison | None = None,
+    strict: bool = False,
 ) -> GateResult:
-    """Run the threshold checks and, given a comparison with a baseline, the regression checks."""
+    """Run the threshold checks and, given a comparison with a baseline, the regression checks.
+
+    ``strict`` compares the pessimistic end of the 95 % interval instead of the point
+    estimate: a JRR of 96 % over 25 probes then does not clear a 95 % bar.
+    """
     checks = []
     if min_jrr is not None:
-        checks.append(_threshold(summary, o.JRR, min_jrr, minimum=True))
+        checks.append(_threshold(summary, o.JRR, min_jrr, minimum=True, strict=strict))
     if max_frr is not None:
-        checks.append(_threshold(summary, o.FRR, max_frr, minimum=False))
+        checks.append(_threshold(summary, o.FRR, max_frr, minimum=False, strict=strict))
     if comparison is not None:
         if comparison.shared_probes == 0:
             message = "the baseline run shares no probe with this run: nothing to compare"

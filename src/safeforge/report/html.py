@@ -27,6 +27,7 @@ from safeforge.report.validation import judge_validation
 
 TEMPLATES = Path(__file__).with_name("templates")
 MAX_FLIPPED = 60
+MAX_BARS = 14
 CHARTS = (
     (o.JRR + ".by_scenario", "Jailbreak rejection by threat scenario", False),
     (o.JRR + ".by_transform", "Jailbreak rejection by obfuscation transform", False),
@@ -147,11 +148,21 @@ def tradeoff_points(summary: Summary, series: int = 0, after: bool = False) -> l
     return [TradeoffPoint(label, jrr, frr, series, after)]
 
 
+def _chart(rates: dict[str, Rate], title: str, lower_is_better: bool) -> tuple[str, Markup]:
+    """A bar chart of one breakdown; long ones keep only the weakest groups, worst first."""
+    rows = [(name, r) for name, r in rates.items() if r.value is not None]
+    if len(rows) > MAX_BARS:
+        rows.sort(key=lambda row: (row[1].value or 0.0) * (-1 if lower_is_better else 1))
+        title = f"{title} ({MAX_BARS} weakest of {len(rows)})"
+        rows = rows[:MAX_BARS]
+    return title, bar_chart(rows, title=title, lower_is_better=lower_is_better)
+
+
 def render_run_html(summary: Summary, attempts: Sequence[Attempt]) -> str:
     """The run report as one HTML string."""
     cards = [_card(summary, *spec) for spec in HEADLINE]
     charts = [
-        (title, bar_chart(list(summary.breakdowns[key].items()), title=title, lower_is_better=lower))
+        _chart(summary.breakdowns[key], title, lower)
         for key, title, lower in CHARTS
         if key in summary.breakdowns
     ]
