@@ -212,6 +212,10 @@ def test_gold_labels_are_preferred_and_other_judges_are_scored_against_them() ->
         )
     summary = summarize(attempts)
     assert summary.refusal_judge == "gold"
+    assert (
+        summarize([a.model_copy(update={"verdicts": a.verdicts[1:]}) for a in attempts]).refusal_judge
+        == "rules"
+    )
     assert _rate(summary, "false_rejection_rate").k == 5  # gold: 4 + 1 full refusals
     (row,) = summary.agreement
     assert row.judge == "rules"

@@ -117,6 +117,8 @@ def test_replay_scan_with_gold_judge_reproduces_and_reports_judge_gap(
     assert rules.gold_false_rejection_rate == pytest.approx(0.38)
     assert rules.false_rejection_rate is not None
     assert rules.accuracy is not None
+    md = (run.dir / "summary.md").read_text()
+    assert f"its FRR {100 * rules.false_rejection_rate:.1f}% vs human 38.0%" in md
     html = (run.dir / "report.html").read_text()
     assert "Judges against the human labels in this run" in html
     assert f"{100 * rules.false_rejection_rate:.1f}% / 38.0%" in html

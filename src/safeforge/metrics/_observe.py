@@ -85,13 +85,19 @@ class Observations:
     quality_is_proxy: bool = False
 
 
+PREFERRED_JUDGES = (GOLD_JUDGE, "llm", "cascade", "embed", "rules")
+"""Whose refusal labels count when several judges ran: human labels, then the most capable."""
+
+
 def pick_refusal_judge(attempts: Sequence[Attempt]) -> str | None:
-    """Human labels (``gold``) when present, else the judge with the most refusal verdicts."""
+    """Human labels (``gold``) when present, else the most capable judge that ran (see
+    ``PREFERRED_JUDGES``), else the judge with the most refusal verdicts."""
     counts = Counter(v.judge for a in attempts for v in a.verdicts if v.task == Task.REFUSAL)
     if not counts:
         return None
-    if GOLD_JUDGE in counts:
-        return GOLD_JUDGE
+    for name in PREFERRED_JUDGES:
+        if name in counts:
+            return name
     return min(counts, key=lambda name: (-counts[name], name))
 
 

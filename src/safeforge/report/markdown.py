@@ -65,6 +65,14 @@ def summary_markdown(summary: Summary) -> str:
             p = "–" if m.p_value is None else f"{m.p_value:.3g}"
             ci = f"{_pct(m.ci_low, True)} – {_pct(m.ci_high, True)}"
             lines.append(f"| {_code(name)} | {_pct(m.value, True)} | {ci} | {m.n} | {p} |")
+    for row in summary.agreement:
+        lines += [
+            "",
+            f"Judge `{row.judge}` against the human labels ({row.n} responses): exact agreement "
+            f"{_pct(row.accuracy)}; its FRR {_pct(row.false_rejection_rate)} vs human "
+            f"{_pct(row.gold_false_rejection_rate)}, JRR {_pct(row.jailbreak_rejection_rate)} vs human "
+            f"{_pct(row.gold_jailbreak_rejection_rate)}.",
+        ]
     weakest = _weakest(summary)
     if weakest:
         lines += ["", "Lowest jailbreak rejection: " + "; ".join(weakest)]
