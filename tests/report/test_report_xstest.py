@@ -117,6 +117,10 @@ def test_replay_scan_with_gold_judge_reproduces_and_reports_judge_gap(
     assert rules.gold_false_rejection_rate == pytest.approx(0.38)
     assert rules.false_rejection_rate is not None
     assert rules.accuracy is not None
+    as_rules = write_run_outputs(run, refusal_judge="rules")  # the report as the rules judge sees it
+    assert as_rules.refusal_judge == "rules"
+    assert as_rules.metrics["false_rejection_rate"].value == pytest.approx(rules.false_rejection_rate)
+    summary = write_run_outputs(run)
     md = (run.dir / "summary.md").read_text()
     assert f"its FRR {100 * rules.false_rejection_rate:.1f}% vs human 38.0%" in md
     html = (run.dir / "report.html").read_text()

@@ -13,12 +13,18 @@ _RUN = typer.Argument(help="Run directory (holds run.sqlite)", show_default=Fals
 
 
 @app.command()
-def report(run_dir: Annotated[Path, _RUN]) -> None:
+def report(
+    run_dir: Annotated[Path, _RUN],
+    refusal_judge: Annotated[
+        str | None,
+        typer.Option(help="Whose refusal labels count [gold, else the most capable judge that ran]"),
+    ] = None,
+) -> None:
     """(Re)write RUN_DIR/summary.json, report.html and summary.md from the stored verdicts."""
     from safeforge.report import open_run, write_run_outputs
     from safeforge.report.terminal import print_table, summary_table
 
-    summary = write_run_outputs(open_run(run_dir))
+    summary = write_run_outputs(open_run(run_dir), refusal_judge=refusal_judge)
     print_table(summary_table(summary))
     typer.echo(f"wrote {run_dir / 'report.html'}, summary.json and summary.md")
 

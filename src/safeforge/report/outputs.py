@@ -37,18 +37,22 @@ def write_text_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def write_outputs(run_dir: Path, attempts: list[Attempt]) -> Summary:
+def write_outputs(run_dir: Path, attempts: list[Attempt], *, refusal_judge: str | None = None) -> Summary:
     """Summarize ``attempts`` and write the three output files into ``run_dir``."""
-    summary = summarize(attempts)
+    summary = summarize(attempts, refusal_judge=refusal_judge)
     write_text_atomic(run_dir / SUMMARY_FILE, summary.model_dump_json(indent=2) + "\n")
     write_text_atomic(run_dir / REPORT_FILE, render_run_html(summary, attempts))
     write_text_atomic(run_dir / MARKDOWN_FILE, summary_markdown(summary))
     return summary
 
 
-def write_run_outputs(run: RunLike) -> Summary:
-    """(Re)write RUN_DIR/summary.json, report.html and summary.md from the run's attempts."""
-    return write_outputs(Path(run.dir), run.attempts())
+def write_run_outputs(run: RunLike, *, refusal_judge: str | None = None) -> Summary:
+    """(Re)write RUN_DIR/summary.json, report.html and summary.md from the run's attempts.
+
+    ``refusal_judge`` picks whose refusal labels count (default: gold, else the most capable
+    judge that ran).
+    """
+    return write_outputs(Path(run.dir), run.attempts(), refusal_judge=refusal_judge)
 
 
 def write_compare_html(comparison: Comparison, path: Path) -> None:
