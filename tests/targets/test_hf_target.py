@@ -174,3 +174,18 @@ def test_bad_specs_give_clear_errors(tiny_model_dirs: dict[str, Path], tmp_path:
         create_target(f"hf:{tmp_path}")
     with pytest.raises(SafeforgeError, match="needs a model"):
         create_target("hf:")
+
+
+def test_template_without_system_role_gets_system_folded_into_user(
+    tiny_model_dirs: dict[str, Path], tmp_path: Path
+) -> None:
+    path = shutil.copytree(tiny_model_dirs["gpt2"], tmp_path / "nosys")
+    template = (path / "chat_template.jinja").read_text()
+    refusing = "{% if messages[0]['role'] == 'system' %}{{ raise_exception('no system role') }}{% endif %}"
+    (path / "chat_template.jinja").write_text(refusing + template)
+    probe = _probes()[1]
+    assert probe.system == "Be brief."
+    (completion,) = _target(path).generate([probe])
+    tok = transformers.AutoTokenizer.from_pretrained(str(tiny_model_dirs["gpt2"]))
+    folded = f"<|user|>Be brief.\n\n{PROMPTS[1]}<|end|><|assistant|>"
+    assert completion.usage.prompt_tokens == len(tok(folded, add_special_tokens=False)["input_ids"])

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jinja2
+
 from safeforge.errors import SafeforgeError, require
 from safeforge.records import Completion, Probe, Usage
 from safeforge.targets._base import Generation, TargetOptions
@@ -105,14 +107,19 @@ class HFTarget:
         self._stop_ids = set(eos if isinstance(eos, list) else [eos]) - {None}
         if tokenizer.eos_token_id is not None:
             self._stop_ids.add(tokenizer.eos_token_id)
-        self._context = int(model.config.max_position_embeddings)
+        # None for the few configs without a fixed context (then over-long prompts fail per batch)
+        self._context: int | None = getattr(model.config, "max_position_embeddings", None)
 
     async def generate_async(self, probes: Sequence[Probe]) -> list[Completion]:
         """Answer ``probes`` in a worker thread (batches of ``batch_size``, shortest first)."""
         return await asyncio.to_thread(self.generate, probes)
 
     async def aclose(self) -> None:
+        """Drop the model so its memory (GPU memory included) can be freed."""
         self._model = None
+        torch = require("torch", "hf")
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
 
     def generate(self, probes: Sequence[Probe]) -> list[Completion]:
         """Synchronous core of :meth:`generate_async`; one generation at a time per model."""
@@ -122,8 +129,8 @@ class HFTarget:
         encoded: list[_Encoded] = []
         for i, probe in enumerate(probes):
             ids = self._encode(probe)
-            budget = self._context - self.generation.max_new_tokens
-            if len(ids) > budget:
+            budget = None if self._context is None else self._context - self.generation.max_new_tokens
+            if budget is not None and len(ids) > budget:
                 results[i] = Completion(
                     error=f"prompt is {len(ids)} tokens; the model's context leaves room for {budget}"
                 )
@@ -142,7 +149,7 @@ class HFTarget:
         messages = [{"role": m.role, "content": m.content} for m in probe.messages]
         try:
             text = self._tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        except Exception as exc:  # jinja raises for templates that refuse a system turn
+        except jinja2.TemplateError as exc:  # raised by templates that refuse a system turn
             if probe.system is None:
                 raise SafeforgeError(f"{self.id}: chat template failed: {exc}") from exc
             text = self._tok.apply_chat_template(
