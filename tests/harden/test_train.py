@@ -19,7 +19,7 @@ safetensors_torch = pytest.importorskip("safetensors.torch")
 
 from safeforge.errors import SafeforgeError  # noqa: E402
 from safeforge.harden import TrainConfig, train_dpo, train_sft  # noqa: E402
-from safeforge.harden.train import TrainJob, _trl_args, lora_config  # noqa: E402
+from safeforge.harden.train import TrainJob, _records, _trl_args, lora_config  # noqa: E402
 from safeforge.models import ARCHS  # noqa: E402
 from safeforge.records import Expected, Message, Probe  # noqa: E402
 from safeforge.targets import Generation, TargetOptions, create_target  # noqa: E402
@@ -202,3 +202,22 @@ def test_module_entry_point_trains_from_a_config(tiny_model_dirs: dict[str, Path
     assert proc.stdout.strip().splitlines()[-1] == str(tmp_path / "out" / "adapter")
     assert (tmp_path / "out" / "adapter" / "adapter_model.safetensors").is_file()
     assert json.loads((tmp_path / "out" / "data_card.json").read_text())["source"].endswith("rows.jsonl")
+
+
+def test_chat_without_generation_markers_trains_on_last_assistant_turn(
+    tiny_model_dirs: dict[str, Path], tmp_path: Path
+) -> None:
+    import shutil
+
+    model = shutil.copytree(tiny_model_dirs["qwen2"], tmp_path / "hubstyle")
+    template = (model / "chat_template.jinja").read_text()
+    plain = template.replace("{% generation %}", "").replace("{% endgeneration %}", "")
+    (model / "chat_template.jinja").write_text(plain)  # like most hub templates: no markers
+    tok = transformers.AutoTokenizer.from_pretrained(str(model))
+    records = _records(_sft_rows(2), ("messages",), tok)
+    assert records[0]["completion"] == [{"role": "assistant", "content": REFUSAL}]
+    assert [m["role"] for m in records[0]["prompt"]] == ["system", "user"]
+    out = train_sft(model, _sft_rows(), tmp_path / "out", CFG.model_copy(update={"max_steps": 2}))
+    assert all(v.abs().sum() > 0 for v in _lora_b(out).values())
+    with pytest.raises(SafeforgeError, match="end with an assistant turn"):
+        _records([{"messages": [{"role": "user", "content": "hi"}]}], ("messages",), tok)

@@ -168,19 +168,22 @@ def _load(model_path: str | Path, cfg: TrainConfig) -> tuple[Any, Any]:
     return model, tok
 
 
-def _dataset(rows: Sequence[Mapping[str, Any]], columns: tuple[str, ...]) -> Any:
-    datasets = require("datasets", "train")
-    return datasets.Dataset.from_list([{c: row[c] for c in columns} for row in rows])
+def _records(rows: Sequence[Mapping[str, Any]], columns: tuple[str, ...], tok: Any) -> list[dict[str, Any]]:
+    """The TRL columns of ``rows``. Chats whose template lacks ``{% generation %}`` markers (most
+    hub templates) become conversational prompt/completion rows, so TRL's completion-only loss
+    still trains on the final assistant turn alone."""
+    records = [{c: row[c] for c in columns} for row in rows]
+    if columns != ("messages",) or _has_generation_markers(tok):
+        return records
+    if any(r["messages"][-1].get("role") != "assistant" for r in records):
+        raise SafeforgeError("conversational SFT rows must end with an assistant turn")
+    log.info("chat template has no generation markers: training on the last assistant turn of each chat")
+    return [{"prompt": r["messages"][:-1], "completion": r["messages"][-1:]} for r in records]
 
 
-def _assistant_only(tok: Any, columns: tuple[str, ...]) -> bool:
-    """Train on assistant turns only when the template marks them (TRL refuses otherwise)."""
-    if columns != ("messages",):
-        return False
-    if tok.chat_template and _GENERATION_MARKER.search(tok.chat_template):
-        return True
-    log.warning("chat template has no {%% generation %%} markers: training on all tokens of each chat")
-    return False
+def _has_generation_markers(tok: Any) -> bool:
+    """Whether TRL's ``assistant_only_loss`` can work with this tokenizer's chat template."""
+    return bool(tok.chat_template and _GENERATION_MARKER.search(tok.chat_template))
 
 
 def build_trainer(
@@ -194,9 +197,10 @@ def build_trainer(
     model, tok = _load(model_path, cfg)
     peft_config = lora_config(cfg, model.config.model_type) if cfg.lora else None
     args = _trl_args(cfg, out_dir)
-    dataset = _dataset(rows, columns)
+    records = _records(rows, columns, tok)
+    dataset = require("datasets", "train").Dataset.from_list(records)
     if cfg.trainer == "sft":
-        sft_args = trl.SFTConfig(**args, assistant_only_loss=_assistant_only(tok, columns))
+        sft_args = trl.SFTConfig(**args, assistant_only_loss="messages" in records[0])
         return trl.SFTTrainer(
             model=model, args=sft_args, train_dataset=dataset, processing_class=tok, peft_config=peft_config
         )
