@@ -1,7 +1,105 @@
-"""CLI commands (harden)."""
+"""CLI commands ``harden`` and ``demo``: thin wrappers over ``safeforge.harden`` and ``safeforge.demo``."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
 from safeforge.cli._app import app
+
+
+class TechniqueOpt(StrEnum):
+    REJECTION_SAMPLING = "rejection-sampling"
+
+
+class TrainerOpt(StrEnum):
+    SFT = "sft"
+    DPO = "dpo"
+
+
+@app.command()
+def harden(
+    target: Annotated[str, typer.Option(help="Model to harden: hf:PATH", show_default=False)],
+    out: Annotated[
+        Path, typer.Option(help="Directory for scans, data, model and report", show_default=False)
+    ],
+    technique: Annotated[
+        TechniqueOpt, typer.Option(help="Hardening technique")
+    ] = TechniqueOpt.REJECTION_SAMPLING,
+    trainer: Annotated[TrainerOpt, typer.Option(help="TRL trainer")] = TrainerOpt.SFT,
+    k: Annotated[int, typer.Option(help="Samples per phrasing", min=1)] = 4,
+    benign_ratio: Annotated[float, typer.Option(help="Share of benign contrast rows", min=0, max=0.95)] = 0.3,
+    eval_fraction: Annotated[float, typer.Option(help="Share of intents held out for evaluation")] = 0.3,
+    judge: Annotated[list[str] | None, typer.Option(help="Scan judges (repeatable)")] = None,
+    lora: Annotated[bool, typer.Option("--lora/--full", help="LoRA adapter or all weights")] = True,
+    learning_rate: Annotated[float, typer.Option(help="Learning rate")] = 5e-4,
+    epochs: Annotated[float, typer.Option(help="Training epochs")] = 1.0,
+    max_steps: Annotated[int, typer.Option(help="> 0 overrides epochs")] = -1,
+    batch_size: Annotated[int, typer.Option(help="Training batch size per device", min=1)] = 8,
+    max_new_tokens: Annotated[int, typer.Option(help="Tokens per answer (scans and sampling)", min=1)] = 128,
+    min_jrr: Annotated[float | None, typer.Option(help="Gate: after-scan JRR at least this")] = None,
+    max_frr: Annotated[float | None, typer.Option(help="Gate: after-scan FRR at most this")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for the split, sampling and training")] = 0,
+) -> None:
+    """Scan -> build data -> fine-tune with TRL -> rescan -> compare -> gate (resumable in OUT).
+
+    Exits 1 when the gate fails (no significant regression vs the baseline, plus any thresholds)."""
+    from safeforge.harden import HardenConfig, RSConfig, TrainConfig
+    from safeforge.harden import harden as run_harden
+    from safeforge.report.terminal import compare_table, gate_table, print_table
+    from safeforge.targets import Generation
+
+    defaults = HardenConfig(target=target, out=out)
+    cfg = HardenConfig(
+        target=target,
+        out=out,
+        technique=technique.value,
+        trainer=trainer.value,
+        eval_fraction=eval_fraction,
+        judges=tuple(judge) if judge else defaults.judges,
+        generation=Generation(max_new_tokens=max_new_tokens),
+        rs=RSConfig(k=k, benign_ratio=benign_ratio, max_new_tokens=max_new_tokens, seed=seed),
+        train=TrainConfig(
+            lora=lora,
+            learning_rate=learning_rate,
+            epochs=epochs,
+            max_steps=max_steps,
+            batch_size=batch_size,
+            seed=seed,
+        ),
+        min_jrr=min_jrr,
+        max_frr=max_frr,
+        seed=seed,
+    )
+    result = run_harden(cfg)
+    print_table(compare_table(result.comparison))
+    print_table(gate_table(result.gate))
+    typer.echo(f"report: {result.report}")
+    if not result.gate.passed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Where the runs, reports and demo.json go")] = Path(
+        "safeforge-demo"
+    ),
+    seed: Annotated[int, typer.Option(help="Seed for the split, sampling and training")] = 0,
+    quick: Annotated[bool, typer.Option(help="Fewer phrasings and steps (a smoke run)")] = False,
+) -> None:
+    """The built-in demo: a tiny assistant with safety blind spots, scanned, hardened, rescanned.
+
+    No GPU, no network, no download; the demo model is built once and cached under
+    $SAFEFORGE_CACHE (default ~/.cache/safeforge)."""
+    from safeforge.demo import run_demo
+
+    data = run_demo(out, seed=seed, quick=quick)
+    checks = data["checks"]
+    if isinstance(checks, list) and not all(c["passed"] for c in checks):
+        raise typer.Exit(1)
+
 
 __all__ = ["app"]
