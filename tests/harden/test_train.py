@@ -94,6 +94,7 @@ def test_sft_changes_lora_weights_and_adapter_loads(
     assert card["rows"] == 8
     assert card["format"] == "messages"
     assert card["intents"] == {"intent-0": 3, "intent-1": 3, "intent-2": 2}
+    assert card["categories"] == {"chemical": 8}
     assert card["training"]["global_step"] == 3
     assert "intent-2" in (tmp_path / "data_card.md").read_text()
     rows = [json.loads(line) for line in (tmp_path / "data.jsonl").read_text().splitlines()]

@@ -100,11 +100,16 @@ def _cuda(cfg: TrainConfig) -> bool:
     return cfg.device != "cpu" and bool(torch.cuda.is_available())
 
 
+def _bf16(cfg: TrainConfig) -> bool:
+    if cfg.bf16 is not None:
+        return cfg.bf16
+    return _cuda(cfg) and bool(require("torch", "train").cuda.is_bf16_supported())
+
+
 def _trl_args(cfg: TrainConfig, out_dir: Path) -> dict[str, Any]:
     """The arguments SFTConfig and DPOConfig share, with device-aware precision defaults."""
     cuda = _cuda(cfg)
-    torch = require("torch", "train")
-    bf16 = cfg.bf16 if cfg.bf16 is not None else cuda and bool(torch.cuda.is_bf16_supported())
+    bf16 = _bf16(cfg)
     checkpointing = cfg.gradient_checkpointing if cfg.gradient_checkpointing is not None else cuda
     return {
         "output_dir": str(out_dir / "checkpoints"),
@@ -155,7 +160,7 @@ def _load(model_path: str | Path, cfg: TrainConfig) -> tuple[Any, Any]:
     transformers = require("transformers", "train")
     torch = require("torch", "train")
     source = str(Path(model_path).resolve()) if Path(model_path).exists() else str(model_path)
-    half = cfg.lora and _cuda(cfg) and cfg.bf16 is not False  # frozen base weights may stay bf16
+    half = cfg.lora and _cuda(cfg) and _bf16(cfg)  # frozen base weights may stay bf16
     try:
         model = transformers.AutoModelForCausalLM.from_pretrained(
             source, use_safetensors=True, dtype=torch.bfloat16 if half else torch.float32
@@ -295,15 +300,15 @@ def write_data_card(
     with (out_dir / "data.jsonl").open("w", encoding="utf-8") as fh:
         for row in rows:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    intents = Counter(str(row["intent_id"]) for row in rows if row.get("intent_id"))
     card = {
         "source": source or "unspecified",
         "base_model": model_path,
         "trainer": cfg.trainer,
         "format": "/".join(_check_rows(rows, cfg.trainer)),
         "rows": len(rows),
-        "intents": dict(sorted(intents.items())),
-        "categories": dict(sorted(Counter(str(r["category"]) for r in rows if r.get("category")).items())),
+        "intents": _counts(rows, "intent_id"),
+        "categories": _counts(rows, "category"),
+        "kinds": _counts(rows, "kind"),
         "config": cfg.model_dump(),
         "training": dict(stats),
         "versions": _versions(),
@@ -313,6 +318,11 @@ def write_data_card(
     return card
 
 
+def _counts(rows: Sequence[Mapping[str, Any]], column: str) -> dict[str, int]:
+    """Rows per value of an optional metadata column (empty when the rows do not carry it)."""
+    return dict(sorted(Counter(str(r[column]) for r in rows if r.get(column)).items()))
+
+
 def _card_markdown(card: Mapping[str, Any]) -> str:
     intents = ", ".join(f"`{k}` ({v})" for k, v in card["intents"].items()) or "not recorded"
     return (
@@ -320,6 +330,8 @@ def _card_markdown(card: Mapping[str, Any]) -> str:
         f"- **Source:** {card['source']}\n- **Base model:** `{card['base_model']}`\n"
         f"- **Format:** TRL `{card['format']}`, {card['rows']} rows (in `data.jsonl`)\n"
         f"- **Intents used ({len(card['intents'])}):** {intents}\n"
+        f"- **Rows by kind:** {card['kinds'] or 'not recorded'}\n"
+        f"- **Rows by category:** {card['categories'] or 'not recorded'}\n"
         f"- **Training:** {card['training']}\n- **Versions:** {card['versions']}\n\n"
         f"## Config\n\n```json\n{json.dumps(card['config'], indent=2)}\n```\n"
     )
