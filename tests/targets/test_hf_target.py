@@ -17,7 +17,7 @@ torch = pytest.importorskip("torch")
 from safeforge.errors import SafeforgeError  # noqa: E402
 from safeforge.models import ARCHS  # noqa: E402
 from safeforge.records import Expected, Message, Probe  # noqa: E402
-from safeforge.targets import Generation, TargetOptions, create_target  # noqa: E402
+from safeforge.targets import Generation, Target, TargetOptions, create_target  # noqa: E402
 from safeforge.targets.hf import HFTarget  # noqa: E402
 
 PROMPTS = (
@@ -50,6 +50,7 @@ def _target(path: Path, batch_size: int = 8, **gen: float | int | None) -> HFTar
     generation = Generation(**{"max_new_tokens": 12, **gen})  # type: ignore[arg-type]
     target = create_target(f"hf:{path}", TargetOptions(batch_size=batch_size, generation=generation))
     assert isinstance(target, HFTarget)
+    assert isinstance(target, Target)  # the runner's protocol
     return target
 
 
