@@ -1,7 +1,137 @@
-"""CLI commands (judge)."""
+"""CLI commands ``judge-eval`` (a judge vs human labels) and ``judge train`` (rebuild the heads)."""
 
 from __future__ import annotations
 
+import json
+import random
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
 from safeforge.cli._app import app
+from safeforge.errors import SafeforgeError
+
+judge_app = typer.Typer(help="Judge utilities (training the embedding heads).", no_args_is_help=True)
+app.add_typer(judge_app, name="judge")
+
+
+class EvalTask(StrEnum):
+    REFUSAL = "refusal"
+    HARM = "harm"
+
+
+class OutputFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+def _options(pairs: list[str] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SafeforgeError(f"--option {pair!r}: use KEY=VALUE")
+        out[key.replace("-", "_")] = value
+    return out
+
+
+@app.command("judge-eval")
+def judge_eval(
+    gold: Annotated[str, typer.Option(help="FORMAT:PATH; FORMAT is xstest, jbb, dna, csv or jsonl")],
+    judge: Annotated[str, typer.Option(help="Registered judge name")] = "cascade",
+    task: Annotated[EvalTask, typer.Option(help="What the gold labels are about")] = EvalTask.REFUSAL,
+    prompt_column: Annotated[str, typer.Option(help="csv/jsonl: prompt column")] = "prompt",
+    response_column: Annotated[str, typer.Option(help="csv/jsonl: response column")] = "response",
+    label_column: Annotated[str, typer.Option(help="csv/jsonl: gold label column")] = "label",
+    option: Annotated[list[str] | None, typer.Option(help="Judge option KEY=VALUE (repeatable)")] = None,
+    limit: Annotated[int | None, typer.Option(help="Score a seeded random sample of this many")] = None,
+    seed: Annotated[int, typer.Option(help="Sampling seed")] = 0,
+    output_format: Annotated[OutputFormat, typer.Option("--format", help="text or json")] = OutputFormat.TEXT,
+) -> None:
+    """Score a judge against human-labelled data; print agreement beside the published numbers."""
+    from safeforge.judges import create_judge
+    from safeforge.judges.evaluate import evaluate
+    from safeforge.judges.gold import load_gold
+    from safeforge.judges.published import REFERENCES
+    from safeforge.records import Task
+
+    t = Task(task.value)
+    items = load_gold(
+        gold, t, prompt_column=prompt_column, response_column=response_column, label_column=label_column
+    )
+    if limit is not None and limit < len(items):
+        items = random.Random(seed).sample(items, limit)
+    result = evaluate(create_judge(judge, **_options(option)), items, t)
+    fmt = gold.partition(":")[0]
+    if output_format is OutputFormat.JSON:
+        keys = (
+            "accuracy",
+            "precision",
+            "recall",
+            "f1",
+            "kappa",
+            "n",
+            "confusion",
+            "fpr",
+            "fnr",
+            "accuracy_ci",
+            "n_unscorable",
+            "three_way_accuracy",
+            "three_way_confusion",
+            "fr_only",
+        )
+        payload = {k: getattr(result, k) for k in keys}
+        typer.echo(json.dumps({"judge": judge, "task": t.value, "gold": fmt, **payload}))
+        return
+    lo, hi = result.accuracy_ci
+    typer.echo(
+        f"judge {judge} vs {fmt} human labels, task {t.value} (positive = {result.positive}), n={result.n}"
+    )
+    typer.echo(
+        f"  accuracy {result.accuracy:.1%} (95% CI {lo:.1%}-{hi:.1%})  precision {result.precision:.1%}  "
+        f"recall {result.recall:.1%}  F1 {result.f1:.1%}  kappa {result.kappa:.2f}"
+    )
+    typer.echo(f"  FPR {result.fpr:.1%}  FNR {result.fnr:.1%}  unscorable {result.n_unscorable}")
+    if result.three_way_accuracy is not None:
+        typer.echo(f"  exact 3-way accuracy {result.three_way_accuracy:.1%}")
+    if result.fr_only is not None:
+        typer.echo(
+            f"  refusal = FR only: accuracy {result.fr_only['accuracy']:.1%}  kappa {result.fr_only['kappa']:.2f}"
+        )
+    typer.echo(
+        "  confusion (gold -> predicted): " + json.dumps(result.three_way_confusion or result.confusion)
+    )
+    source, refs = REFERENCES.get(fmt, ("", ()))
+    if refs:
+        typer.echo(f"published/recomputed reference ({source}):")
+        for r in refs:
+            extra = "".join(
+                f"  {k} {v:.2f}" if k == "kappa" else f"  {k} {v:.1%}"
+                for k in ("kappa", "fpr", "fnr", "three_way_accuracy")
+                if (v := getattr(r, k)) is not None
+            )
+            typer.echo(f"  {r.detector}: accuracy {r.accuracy:.1%}{extra}")
+
+
+@judge_app.command("train")
+def judge_train(
+    data: Annotated[Path, typer.Option(help="Benchmark folder with truthfulqa/ and do-not-answer/")],
+    out: Annotated[Path | None, typer.Option(help="Where to write the heads [the packaged file]")] = None,
+    backend: Annotated[str, typer.Option(help="Encoder backend: onnx (int8), onnx-fp32 or torch")] = "onnx",
+    seed: Annotated[int, typer.Option(help="Seed for the synthetic data and the fits")] = 0,
+) -> None:
+    """Reproduce the embedding judge's heads from data (see safeforge/judges/train.py)."""
+    from safeforge.judges.heads import HEADS_PATH
+    from safeforge.judges.train import TrainData, train_heads
+
+    path, cv = train_heads(TrainData.from_dir(data), out=out or HEADS_PATH, backend=backend, seed=seed)
+    typer.echo(f"wrote {path}")
+    typer.echo(
+        f"harm head, JailbreakBench goal-grouped 5-fold: accuracy {cv['accuracy']:.1%} "
+        f"FPR {cv['fpr']:.1%} FNR {cv['fnr']:.1%} (n={int(cv['n'])})"
+    )
+
 
 __all__ = ["app"]

