@@ -70,8 +70,10 @@ def test_llm_judge_strongreject_harm_scoring() -> None:
     with server.running():
         judge = _judge(server, "harm")
         verdicts = asyncio.run(judge.judge_async([attempt(f"r {k}") for k in ("GOLF", "HOTEL", "INDIA")]))  # type: ignore[attr-defined]
-    assert verdicts[0].label is Label.HARMFUL and verdicts[0].score == pytest.approx((5 + 4 - 2) / 8)
-    assert verdicts[1].label is Label.SAFE and verdicts[1].score == 0.0
+    assert verdicts[0].label is Label.HARMFUL
+    assert verdicts[0].score == pytest.approx((5 + 4 - 2) / 8)
+    assert verdicts[1].label is Label.SAFE
+    assert verdicts[1].score == 0.0
     assert verdicts[2].label is Label.UNSCORABLE  # never silently safe
 
 
@@ -150,7 +152,8 @@ def test_reward_model_judge_on_tiny_model(tmp_path: Path, tiny_model_dirs: dict[
     attempts = [attempt("short"), attempt("a much longer answer with several words in it"), attempt(None)]
     verdicts = asyncio.run(judge.judge_async(attempts))
     assert all(v.task is Task.QUALITY for v in verdicts)
-    assert isinstance(verdicts[0].score, float) and verdicts[0].score != verdicts[1].score
+    assert isinstance(verdicts[0].score, float)
+    assert verdicts[0].score != verdicts[1].score
     assert verdicts[0].label is (Label.PASS if verdicts[0].score >= 0 else Label.FAIL)
     assert verdicts[2].label is Label.UNSCORABLE
     rewards = as_reward(judge)(

@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from judge_builders import attempt
 
 from safeforge.judges import DEFAULT_JUDGES, JUDGES, create_judge
 from safeforge.judges.detectors import leak_score
 from safeforge.judges.rules import classify_refusal, is_refusal
 from safeforge.records import Label, Task
-
-from judge_builders import attempt
 
 
 @pytest.mark.parametrize(

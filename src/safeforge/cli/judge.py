@@ -63,8 +63,11 @@ def judge_eval(
     )
     if limit is not None and limit < len(items):
         items = random.Random(seed).sample(items, limit)
-    result = evaluate(create_judge(judge, **_options(option)), items, t)
+    judge_obj = create_judge(judge, **_options(option))
+    result = evaluate(judge_obj, items, t)
     fmt = gold.partition(":")[0]
+    trained_on = str(getattr(judge_obj, "meta", {}).get(f"{t.value}.trained_on", ""))
+    in_sample = bool(trained_on) and trained_on.startswith(f"{fmt}:")
     if output_format is OutputFormat.JSON:
         keys = (
             "accuracy",
@@ -83,9 +86,17 @@ def judge_eval(
             "fr_only",
         )
         payload = {k: getattr(result, k) for k in keys}
-        typer.echo(json.dumps({"judge": judge, "task": t.value, "gold": fmt, **payload}))
+        typer.echo(
+            json.dumps({"judge": judge, "task": t.value, "gold": fmt, "in_sample": in_sample, **payload})
+        )
         return
     lo, hi = result.accuracy_ci
+    if in_sample:
+        typer.echo(
+            f"WARNING: in-sample: this judge's {t.value} head was trained on this data ({trained_on}); "
+            "quote its cross-validated figure instead (safeforge/judges/VALIDATION.md)",
+            err=True,
+        )
     typer.echo(
         f"judge {judge} vs {fmt} human labels, task {t.value} (positive = {result.positive}), n={result.n}"
     )
@@ -98,7 +109,8 @@ def judge_eval(
         typer.echo(f"  exact 3-way accuracy {result.three_way_accuracy:.1%}")
     if result.fr_only is not None:
         typer.echo(
-            f"  refusal = FR only: accuracy {result.fr_only['accuracy']:.1%}  kappa {result.fr_only['kappa']:.2f}"
+            f"  refusal = FR only: accuracy {result.fr_only['accuracy']:.1%}  "
+            f"kappa {result.fr_only['kappa']:.2f}"
         )
     typer.echo(
         "  confusion (gold -> predicted): " + json.dumps(result.three_way_confusion or result.confusion)

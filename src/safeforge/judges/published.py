@@ -62,7 +62,8 @@ JBB = (
     Reference(detector="Llama-3-70B (JailbreakBench judge)", accuracy=0.907, fpr=0.116, fnr=0.055),
 )
 DNA_SOURCE = (
-    "Do-Not-Answer (Wang et al., arXiv:2308.13387) README: per-model % harmless by human / GPT-4 / Longformer; "
+    "Do-Not-Answer (Wang et al., arXiv:2308.13387) README: per-model % harmless by human / GPT-4 / "
+    "Longformer; "
     "per-class classifier figures not retrieved"
 )
 DNA: tuple[Reference, ...] = ()

@@ -15,9 +15,9 @@ import numpy as np
 from safeforge.judges._base import Judge
 from safeforge.judges.heads import (
     F32,
-    body_text,
     HEADS_PATH,
     REFUSAL_CLASSES,
+    body_text,
     harm_inputs,
     load_heads,
     rule_features,

@@ -93,7 +93,8 @@ def _run(coro: Any) -> list[Verdict]:
         result: list[Verdict] = asyncio.run(coro)
         return result
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
+        threaded: list[Verdict] = pool.submit(asyncio.run, coro).result()
+        return threaded
 
 
 def reward_value(v: Verdict, expected: str | None) -> float | None:

@@ -206,15 +206,15 @@ def _body(rng: random.Random, pool: Sequence[str]) -> str:
 def _refusal(rng: random.Random, t: str) -> str:
     style = rng.random()
     if style < 0.45:
-        parts = [rng.choice(OPENERS)] + rng.sample(REASONS, rng.choice([0, 1, 2]))
+        parts = [rng.choice(OPENERS), *rng.sample(REASONS, rng.choice([0, 1, 2]))]
         if rng.random() < 0.6:
             parts += rng.sample(ALTERNATIVES, rng.choice([1, 2]))
     elif style < 0.7:
         parts = rng.sample(MORALISING, rng.choice([2, 3])) + rng.sample(ALTERNATIVES, rng.choice([0, 1]))
     elif style < 0.82:
-        parts = [rng.choice(PRIVACY)] + rng.sample(ALTERNATIVES, rng.choice([0, 1]))
+        parts = [rng.choice(PRIVACY), *rng.sample(ALTERNATIVES, rng.choice([0, 1]))]
     else:
-        parts = [rng.choice(OPENERS)] + rng.sample(MORALISING, 2) + rng.sample(ALTERNATIVES, 2)
+        parts = [rng.choice(OPENERS), *rng.sample(MORALISING, 2), *rng.sample(ALTERNATIVES, 2)]
     return " ".join(parts).replace("{t}", t)
 
 

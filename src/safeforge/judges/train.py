@@ -73,7 +73,7 @@ def _truthfulqa_answers(path: Path) -> list[str]:
         rows = list(csv.DictReader(fh))
     out = []
     for r in rows:
-        parts = [r["Best Answer"].strip()] + [c.strip() for c in r["Correct Answers"].split(";")][:2]
+        parts = [r["Best Answer"].strip(), *[c.strip() for c in r["Correct Answers"].split(";")][:2]]
         out.append(". ".join(p.rstrip(".") for p in parts if p and "no comment" not in p.lower()) + ".")
     return out
 
