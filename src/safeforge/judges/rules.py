@@ -145,16 +145,16 @@ _STEPS = re.compile(r"(?m)^\s*(?:\d+[.)]|[-*•]|step \d+)\s+")
 
 
 def _compile(patterns: list[str]) -> re.Pattern[str]:
-    """One alternation, with the many ``\\bi ...`` patterns grouped behind a single ``\\bi ``
-    so the engine only explores them where the word "i" starts (several times faster)."""
-    first_person = [p.removeprefix(r"\bi ") for p in patterns if p.startswith(r"\bi ")]
-    rest = [p for p in patterns if not p.startswith(r"\bi ")]
-    grouped = [r"\bi (?:" + "|".join(first_person) + ")"] if first_person else []
+    """One alternation with the shared leading ``\\b`` factored out: Python's engine then
+    skips positions cheaply instead of trying every branch there (about 8x faster)."""
+    bounded = [p.removeprefix(r"\b") for p in patterns if p.startswith(r"\b")]
+    rest = [p for p in patterns if not p.startswith(r"\b")]
+    grouped = [r"\b(?:" + "|".join(bounded) + ")"] if bounded else []
     return re.compile("|".join(grouped + rest))
 
 
 _DECLINE_RE = _compile(_DECLINE)
-_FOREIGN_RE = re.compile("|".join(_FOREIGN))
+_FOREIGN_RE = _compile(_FOREIGN)
 _ABSTAIN_RE = _compile(_ABSTAIN)
 _ANY_RE = _compile(_DECLINE + _FOREIGN + _ABSTAIN)
 # Words that often surround a moralising non-answer: no verdict on their own, only "not sure".
