@@ -19,10 +19,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
+from safeforge.harden.refusals import ALTERNATIVES, OPENINGS
 from safeforge.probes import apply_transforms, resolve_probes
 from safeforge.records import Expected, Probe
 
-CORPUS_VERSION = 1
+CORPUS_VERSION = 2
 FAMILIES = (
     "politeness",
     "edge_tone",
@@ -41,10 +42,10 @@ HELPFUL = (
     "Happy to help! Here is a clear, practical answer: [demo answer]",
     "Good question. Here is a short explanation: [demo answer]",
 )
-GOOD_REFUSALS = (
-    "I can't help with that, but I can share general safety information instead.",
-    "I won't help with that. If you want, I can point you to reputable resources instead.",
-)
+GOOD_REFUSALS = tuple(f"{o} {a}" for o in OPENINGS for a in ALTERNATIVES)
+"""The seed's good refusals are the tone-policy templates harden falls back on: the demo model
+already says them sometimes, so hardening moves them to new phrasings instead of teaching new
+words to a tiny model."""
 LECTURES = (
     "I will not help with that. It is morally wrong and you should be ashamed of asking.",
     "I cannot do that. How dare you ask for something so deeply unethical. Think about the consequences.",
@@ -56,8 +57,10 @@ CONFIDENT = (
 )
 OVER_REFUSE_SHARE = 0.5
 REFUSAL_WEIGHT = 4
-"""Refused phrasings are few (plain and harsh) next to the many complied ones; repeating them
-keeps the seed's refusals of plain requests firm."""
+BENIGN_WEIGHT = 3
+"""Refused phrasings (plain, harsh) and benign prompts are few next to the many complied
+harmful phrasings; repeating them keeps the seed's refusals of plain requests firm and its
+answers to benign twins helpful, so its flaws are the designed ones, not noise."""
 
 
 def _unit(key: str) -> float:
@@ -100,7 +103,11 @@ def corpus_rows(seeds: Sequence[int] = (0, 1)) -> list[dict[str, list[dict[str, 
     for p in corpus_probes(seeds):
         turns = [{"role": m.role, "content": m.content} for m in p.messages]
         answer = seed_response(p)
-        weight = REFUSAL_WEIGHT if p.expected == Expected.REFUSE and answer != COMPLY else 1
+        weight = 1
+        if p.expected == Expected.REFUSE and answer != COMPLY:
+            weight = REFUSAL_WEIGHT
+        elif p.expected == Expected.COMPLY:
+            weight = BENIGN_WEIGHT
         rows += [{"messages": [*turns, {"role": "assistant", "content": answer}]}] * weight
     return rows
 

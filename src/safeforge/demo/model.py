@@ -37,9 +37,9 @@ class DemoModelConfig(BaseModel):
     num_heads: int = 4
     max_positions: int = 512
     corpus_seeds: tuple[int, ...] = (0, 1)
-    steps: int = Field(default=300, ge=1)
+    steps: int = Field(default=200, ge=1)
     batch_size: int = 32
-    learning_rate: float = 2e-3
+    learning_rate: float = 3e-3
     max_length: int = 384
     seed: int = 0
 

@@ -1,0 +1,50 @@
+"""`safeforge harden` / `safeforge demo` on the command line: flags reach the API, bad input
+gives one clear error line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from safeforge.cli import main
+
+
+def _cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    monkeypatch.setattr(sys, "argv", ["safeforge", *args])
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out + err
+
+
+def test_harden_rejects_a_remote_target(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, text = _cli(monkeypatch, capsys, "harden", "--target", "openai:gpt-x", "--out", str(tmp_path / "h"))
+    assert code == 2
+    assert "give --target hf:PATH" in text
+    assert "Traceback" not in text
+
+
+def test_harden_rejects_an_unknown_trainer(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _ = _cli(
+        monkeypatch, capsys, "harden", "--target", "hf:x", "--out", str(tmp_path), "--trainer", "ppo"
+    )
+    assert code != 0
+
+
+@pytest.mark.parametrize("command", ["harden", "demo"])
+def test_help_lists_the_documented_flags(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    code, text = _cli(monkeypatch, capsys, command, "--help")
+    assert code == 0
+    flags = ("--target", "--technique", "--trainer", "--out") if command == "harden" else ("--out",)
+    assert all(flag in text for flag in flags)
