@@ -73,6 +73,10 @@ def test_harden_runs_every_stage_and_resumes(
     assert again.after == result.after
     assert load_result(out).after == result.after
 
+    # the same directory with other settings is refused, not silently reused
+    with pytest.raises(SafeforgeError, match="different settings"):
+        harden(cfg.model_copy(update={"seed": 1}), progress=False)
+
 
 def test_harden_needs_a_local_model(tmp_path: Path) -> None:
     with pytest.raises(SafeforgeError, match="hf:PATH"):

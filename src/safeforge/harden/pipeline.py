@@ -30,6 +30,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from rich.console import Console
 
+from safeforge.errors import SafeforgeError
 from safeforge.harden.evalset import write_probes
 from safeforge.harden.rejection_sampling import (
     BENIGN_FAMILIES,
@@ -139,8 +140,6 @@ def _trained_dir(train_dir: Path) -> Path | None:
 def _model_path(target: str) -> str:
     kind, _, rest = target.partition(":")
     if kind != "hf" or not rest:
-        from safeforge.errors import SafeforgeError
-
         raise SafeforgeError(f"harden trains local models: give --target hf:PATH (got {target!r})")
     return rest
 
@@ -175,6 +174,7 @@ def harden(
     stages = _Stages(console, 6)
     out = cfg.out
     out.mkdir(parents=True, exist_ok=True)
+    _claim_dir(cfg)
     split = split_intents(INTENTS, eval_fraction=cfg.eval_fraction, seed=cfg.seed)
     (out / "split.json").write_text(split.model_dump_json(indent=2), encoding="utf-8")
     eval_probes = split.select(resolve_probes(families=cfg.eval_families, seed=cfg.seed), "eval")
@@ -239,6 +239,26 @@ def harden(
         )
         (out / "harden.json").write_text(result.model_dump_json(indent=2), encoding="utf-8")
     return result
+
+
+CONFIG_FILE = "harden_config.json"
+
+
+def _claim_dir(cfg: HardenConfig) -> None:
+    """Record the config in ``out``; refuse to resume a directory made with a different one
+    (its data and model would silently stand in for the new settings)."""
+    path = cfg.out / CONFIG_FILE
+    mine = cfg.model_dump(mode="json", exclude={"out"})
+    if path.is_file():
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        changed = sorted(k for k in set(mine) | set(stored) if mine.get(k) != stored.get(k))
+        if changed:
+            raise SafeforgeError(
+                f"{cfg.out} holds a harden run made with different settings ({', '.join(changed)}); "
+                "use another --out or delete it"
+            )
+        return
+    path.write_text(json.dumps(mine, indent=2), encoding="utf-8")
 
 
 def _progress_printer(console: Console) -> Progress:
