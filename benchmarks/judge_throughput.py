@@ -8,7 +8,8 @@ compliance, half full/partial refusal). Stages:
   tokens, input order) -- the baseline the issue measured at ~72/s on 2 cores;
 * ``encoder torch sorted``, ``encoder onnx fp32``, ``encoder onnx int8``: truncation to 128
   tokens with length-sorted batches (int8 is the default backend);
-* ``cascade``: rules, then the int8 encoder + head only where the rules are unsure.
+* ``cascade``: rules, then the int8 encoder + head only where the rules are unsure, on two
+  mixes: all 2,250 XSTest completions and JailbreakBench's 300 judged jailbreak responses.
 
 Usage: ``python benchmarks/judge_throughput.py [--data BENCHMARKS_DIR] [--n 512] [--threads 2]``.
 Timings on a shared machine are noisy: the baseline runs in the same process, same settings.
@@ -28,7 +29,7 @@ import numpy as np
 
 from safeforge.judges.encoder import Encoder, model_dir
 from safeforge.judges.evaluate import gold_attempts
-from safeforge.judges.gold import load_xstest
+from safeforge.judges.gold import GoldItem, load_jbb, load_xstest
 from safeforge.judges.refusal import CascadeJudge
 from safeforge.judges.rules import classify_refusal
 
@@ -65,6 +66,12 @@ def encoder_rate(backend: str, texts: list[str], threads: int) -> tuple[float, n
     return _rate(len(texts), time.perf_counter() - start), vecs
 
 
+def _mixes(data: Path, xstest: list[GoldItem]) -> dict[str, list[GoldItem]]:
+    """Response mixes for the cascade: XSTest (refusal-heavy, many borderline answers) and the
+    JailbreakBench judged responses (what a jailbreak scan of real models sends back)."""
+    return {"xstest": xstest, "jbb": load_jbb(data / "jbb-behaviors" / "judge-comparison.csv")}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     default = os.environ.get(
@@ -94,13 +101,14 @@ def main() -> None:
     results["fp32_vs_torch_cosine_min"] = float((ref * fp32).sum(1).min())
 
     judge = CascadeJudge()
-    attempts = gold_attempts(items)
-    asyncio.run(judge.judge_async(attempts[:16]))  # load the encoder and heads once
-    judge.stats = {"rules": 0, "embed": 0, "llm": 0}
-    start = time.perf_counter()
-    asyncio.run(judge.judge_async(attempts))
-    results["cascade"] = _rate(len(attempts), time.perf_counter() - start)
-    results["cascade_share_settled_by_rules"] = judge.stats["rules"] / len(attempts)
+    asyncio.run(judge.judge_async(gold_attempts(items[:16])))  # load the encoder and heads once
+    for mix, mix_items in _mixes(args.data, items).items():
+        attempts = gold_attempts(mix_items)
+        judge.stats = {"rules": 0, "embed": 0, "llm": 0}
+        start = time.perf_counter()
+        asyncio.run(judge.judge_async(attempts))
+        results[f"cascade_{mix}"] = _rate(len(attempts), time.perf_counter() - start)
+        results[f"cascade_{mix}_settled_by_rules"] = judge.stats["rules"] / len(attempts)
     results["speedup_int8_vs_plain_torch"] = results["encoder_onnx_int8"] / results["encoder_torch_plain"]
     print(json.dumps({k: round(v, 3) for k, v in results.items()}, indent=2))
 
