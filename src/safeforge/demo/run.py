@@ -30,6 +30,7 @@ SHOWN = (
     ("false_rejection_rate", "FRR"),
     ("false_rejection_rate_incl_partial", "FRR incl. partial"),
     ("politeness_gap", "politeness gap"),
+    ("obfuscation_drop", "obfuscation drop"),
     ("tone_adherence", "tone adherence"),
     ("safe_completion_quality", "safe completion quality"),
     ("abstention_rate", "abstention rate"),
@@ -138,6 +139,16 @@ def demo_checks(comparison: Comparison) -> list[DemoCheck]:
     return checks
 
 
+def _quiet_library_bars() -> None:
+    """Keep the stage lines, sampling counts and training bar; drop the per-file loading and
+    dataset-mapping bars of transformers and datasets, which only add noise here."""
+    import datasets
+    import transformers
+
+    datasets.disable_progress_bars()
+    transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+
+
 def _limit_threads() -> None:
     """One torch thread unless ``SAFEFORGE_THREADS`` says otherwise: the demo's model is so small
     that a second thread barely helps on an idle machine, and on a busy one two threads per
@@ -159,6 +170,7 @@ def run_demo(
     console = console or Console(stderr=True)
     started = time.perf_counter()
     _limit_threads()
+    _quiet_library_bars()
     console.print(
         "[bold]safeforge demo[/]: a tiny assistant with deliberate safety blind spots, hardened on CPU"
     )

@@ -35,6 +35,7 @@ from safeforge.harden.evalset import write_probes
 from safeforge.harden.rejection_sampling import (
     BENIGN_FAMILIES,
     HARMFUL_FAMILIES,
+    DataCard,
     HardenData,
     Progress,
     RSConfig,
@@ -173,47 +174,19 @@ def harden(
     console = console or Console(stderr=True)
     stages = _Stages(console, 6)
     out = cfg.out
-    out.mkdir(parents=True, exist_ok=True)
-    _claim_dir(cfg)
-    split = split_intents(INTENTS, eval_fraction=cfg.eval_fraction, seed=cfg.seed)
-    (out / "split.json").write_text(split.model_dump_json(indent=2), encoding="utf-8")
-    eval_probes = split.select(resolve_probes(families=cfg.eval_families, seed=cfg.seed), "eval")
-    spec = write_probes(eval_probes, out / "eval_probes.jsonl")
-    n_eval = len(eval_probes)
+    split, spec, n_eval = _prepare(cfg)
 
     with stages.stage("before", f"baseline scan: {n_eval} probes from {len(split.eval)} held-out intents"):
         before = _scan(cfg, cfg.target, spec, out / "before", progress)
         write_run_outputs(before)
-
-    data_dir = out / "data"
-    done = (data_dir / "data_card.json").is_file()
-    with stages.stage("data", "rejection sampling on the train intents", skip=done):
-        if done:
-            data = HardenData.load(data_dir)
-        else:
-            data = _build_data(cfg, split, _progress_printer(console) if progress is not False else None)
-            data.save(data_dir)
-    card = data.card
+    card, rows = _data_stage(cfg, split, stages, None if progress is False else _progress_printer(console))
     console.print(
         f"      {card.harmful_prompts} harmful + {card.benign_prompts} benign phrasings"
         f" × {cfg.rs.k} samples; "
         f"templated refusal fallback for {card.fallback_refusals} ({card.fallback_rate:.0%}); "
         f"{card.sft_rows} SFT rows, {card.dpo_pairs} DPO pairs"
     )
-
-    train_dir = out / "train"
-    trained = _trained_dir(train_dir)
-    with stages.stage(
-        "train",
-        f"{cfg.trainer.upper()} with TRL ({'LoRA' if cfg.train.lora else 'full'})",
-        skip=trained is not None,
-    ):
-        if trained is None:
-            fn = train_sft if cfg.trainer == "sft" else train_dpo
-            rows = data.sft if cfg.trainer == "sft" else data.dpo
-            trained = fn(
-                model_path, rows, train_dir, cfg.train, source="safeforge harden: rejection-sampling"
-            )
+    trained = _train_stage(cfg, model_path, rows, stages)
 
     with stages.stage("after", f"rescan of the hardened model: same {n_eval} probes"):
         after = _scan(cfg, f"hf:{trained}", spec, out / "after", progress)
@@ -242,6 +215,45 @@ def harden(
 
 
 CONFIG_FILE = "harden_config.json"
+
+
+def _prepare(cfg: HardenConfig) -> tuple[IntentSplit, str, int]:
+    """Claim ``out``, fix the intent split and write the held-out probes both scans send."""
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    _claim_dir(cfg)
+    split = split_intents(INTENTS, eval_fraction=cfg.eval_fraction, seed=cfg.seed)
+    (cfg.out / "split.json").write_text(split.model_dump_json(indent=2), encoding="utf-8")
+    eval_probes = split.select(resolve_probes(families=cfg.eval_families, seed=cfg.seed), "eval")
+    return split, write_probes(eval_probes, cfg.out / "eval_probes.jsonl"), len(eval_probes)
+
+
+def _data_stage(
+    cfg: HardenConfig, split: IntentSplit, stages: _Stages, progress: Progress | None
+) -> tuple[DataCard, list[dict[str, Any]]]:
+    """Build (or reload) the rejection-sampling data; the rows the chosen trainer needs."""
+    data_dir = cfg.out / "data"
+    done = (data_dir / "data_card.json").is_file()
+    with stages.stage("data", "rejection sampling on the train intents", skip=done):
+        if done:
+            data = HardenData.load(data_dir)
+        else:
+            data = _build_data(cfg, split, progress)
+            data.save(data_dir)
+    return data.card, data.sft if cfg.trainer == "sft" else data.dpo
+
+
+def _train_stage(cfg: HardenConfig, model_path: str, rows: list[dict[str, Any]], stages: _Stages) -> Path:
+    """Fine-tune with TRL (or find the finished output); the dir the rescan loads."""
+    train_dir = cfg.out / "train"
+    trained = _trained_dir(train_dir)
+    detail = f"{cfg.trainer.upper()} with TRL ({'LoRA' if cfg.train.lora else 'full'})"
+    with stages.stage("train", detail, skip=trained is not None):
+        if trained is None:
+            fn = train_sft if cfg.trainer == "sft" else train_dpo
+            trained = fn(
+                model_path, rows, train_dir, cfg.train, source="safeforge harden: rejection-sampling"
+            )
+    return trained
 
 
 def _claim_dir(cfg: HardenConfig) -> None:
