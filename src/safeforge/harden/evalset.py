@@ -4,8 +4,9 @@ The scan engine resolves its probes from dataset specs, and the generic CSV/JSON
 keeps only prompt and expected behaviour -- losing the family, variant and group a paired
 metric (politeness gap, obfuscation drop) needs. ``probes:FILE.jsonl`` stores whole
 ``Probe`` records, one JSON object per line under ``probe_json``, and loads them back
-unchanged. It is registered in the probe library's ``DATASETS`` registry, so any scan in a
-process that imported ``safeforge.harden`` can read it.
+unchanged. It is registered in the probe library's ``DATASETS`` registry (the probe library
+points a lazy entry at ``load_probes``), so any scan -- ``safeforge scan --resume OUT/before``
+included -- can read it.
 """
 
 from __future__ import annotations
