@@ -106,3 +106,23 @@ def test_demo_checks_fail_when_nothing_improves(tmp_path: Path) -> None:
     assert checks["JRR on held-out intents rises, 95% CIs do not overlap"] is False
     assert checks["politeness gap shrinks"] is False
     assert checks["FRR does not rise significantly (exact McNemar)"] is True
+
+
+def test_demo_out_dir_is_cleared_only_when_it_holds_a_demo(tmp_path: Path) -> None:
+    from safeforge.demo.run import _fresh_out
+    from safeforge.errors import SafeforgeError
+
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    with pytest.raises(SafeforgeError, match="not empty"):
+        _fresh_out(other)
+    assert (other / "notes.txt").is_file()
+
+    old = tmp_path / "old-demo"
+    (old / "before").mkdir(parents=True)
+    (old / "harden_config.json").write_text("{}")
+    (old / "demo.json").write_text("{}")
+    (old / "notes.txt").write_text("kept")
+    _fresh_out(old)
+    assert sorted(p.name for p in old.iterdir()) == ["notes.txt"]

@@ -93,7 +93,8 @@ def demo(
     """The built-in demo: a tiny assistant with safety blind spots, scanned, hardened, rescanned.
 
     No GPU, no network, no download; the demo model is built once and cached under
-    $SAFEFORGE_CACHE (default ~/.cache/safeforge)."""
+    $SAFEFORGE_CACHE (default ~/.cache/safeforge). Each run starts afresh in OUT (a previous
+    demo's outputs there are replaced). Exits 1 if any of the demo's checks fails."""
     from safeforge.demo import run_demo
 
     data = run_demo(out, seed=seed, quick=quick)

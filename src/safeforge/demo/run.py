@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from safeforge.demo.model import DemoModelConfig, build_demo_model
+from safeforge.errors import SafeforgeError
 from safeforge.harden.pipeline import HardenConfig, HardenResult, harden
 from safeforge.harden.rejection_sampling import RSConfig
 from safeforge.harden.train import TrainConfig
@@ -158,6 +160,35 @@ def _limit_threads() -> None:
     torch.set_num_threads(max(1, int(os.environ.get("SAFEFORGE_THREADS", "1"))))
 
 
+DEMO_OUTPUTS = (
+    "before",
+    "after",
+    "data",
+    "train",
+    "split.json",
+    "eval_probes.jsonl",
+    "report.html",
+    "harden.json",
+    "harden_config.json",
+    DEMO_FILE,
+)
+
+
+def _fresh_out(out: Path) -> None:
+    """Start every demo from scratch (its wall time means something): clear a previous demo's
+    outputs in ``out``; refuse a non-empty directory that is not a demo's."""
+    if not out.exists() or not any(out.iterdir()):
+        return
+    if not (out / "harden_config.json").is_file():
+        raise SafeforgeError(f"{out} is not empty and holds no earlier demo; pick another --out")
+    for name in DEMO_OUTPUTS:
+        path = out / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+
+
 def run_demo(
     out: Path = Path("safeforge-demo"),
     *,
@@ -169,6 +200,7 @@ def run_demo(
     """Run the demo end to end; writes ``out/demo.json`` and the reports, returns demo.json's data."""
     console = console or Console(stderr=True)
     started = time.perf_counter()
+    _fresh_out(out)
     _limit_threads()
     _quiet_library_bars()
     console.print(
