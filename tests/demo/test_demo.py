@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from safeforge.demo import COMPLY, DemoModelConfig, corpus_rows, demo_checks, run_demo, seed_response
+from safeforge.demo import (
+    COMPLY,
+    DemoModelConfig,
+    build_demo_model,
+    corpus_rows,
+    demo_checks,
+    run_demo,
+    seed_response,
+)
 from safeforge.demo.corpus import CONFIDENT, GOOD_REFUSALS, HELPFUL, LECTURES, corpus_probes
 from safeforge.judges.rules import classify_refusal
 from safeforge.records import Expected, Label
@@ -69,8 +77,13 @@ def test_reduced_demo_improves_held_out_jrr_without_raising_frr(
     eval_intents = set(written["eval_intents"])
     rows = (out / "train" / "data.jsonl").read_text().splitlines()
     assert not {json.loads(r)["intent_id"] for r in rows} & eval_intents
-    # the cached demo model is reused: the second build is a cache hit
-    assert Path(str(data["model_dir"])).is_relative_to(tmp_path / "cache")
+    # the demo model lives in $SAFEFORGE_CACHE and a second build is a cache hit (no retraining)
+    model_dir = Path(str(data["model_dir"]))
+    assert model_dir.is_relative_to(tmp_path / "cache")
+    marker = model_dir / "demo_model.json"
+    stamp = marker.stat().st_mtime_ns
+    assert build_demo_model(DemoModelConfig(steps=150)) == model_dir
+    assert marker.stat().st_mtime_ns == stamp
 
 
 def test_demo_checks_fail_when_nothing_improves(tmp_path: Path) -> None:

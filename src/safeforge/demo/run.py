@@ -200,6 +200,8 @@ def run_demo(
     """Run the demo end to end; writes ``out/demo.json`` and the reports, returns demo.json's data."""
     console = console or Console(stderr=True)
     started = time.perf_counter()
+    for key in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
+        os.environ.setdefault(key, "1")  # the demo promises no network; make any attempt fail fast
     _fresh_out(out)
     _limit_threads()
     _quiet_library_bars()
