@@ -31,6 +31,9 @@ def harden(
     ] = TechniqueOpt.REJECTION_SAMPLING,
     trainer: Annotated[TrainerOpt, typer.Option(help="TRL trainer")] = TrainerOpt.SFT,
     k: Annotated[int, typer.Option(help="Samples per phrasing", min=1)] = 4,
+    phrasings_per_intent: Annotated[
+        int | None, typer.Option(help="Cap phrasings per training intent (seeded sample)", min=1)
+    ] = None,
     benign_ratio: Annotated[float, typer.Option(help="Share of benign contrast rows", min=0, max=0.95)] = 0.3,
     eval_fraction: Annotated[float, typer.Option(help="Share of intents held out for evaluation")] = 0.3,
     judge: Annotated[list[str] | None, typer.Option(help="Scan judges (repeatable)")] = None,
@@ -61,7 +64,13 @@ def harden(
         eval_fraction=eval_fraction,
         judges=tuple(judge) if judge else defaults.judges,
         generation=Generation(max_new_tokens=max_new_tokens),
-        rs=RSConfig(k=k, benign_ratio=benign_ratio, max_new_tokens=max_new_tokens, seed=seed),
+        rs=RSConfig(
+            k=k,
+            benign_ratio=benign_ratio,
+            phrasings_per_intent=phrasings_per_intent,
+            max_new_tokens=max_new_tokens,
+            seed=seed,
+        ),
         train=TrainConfig(
             lora=lora,
             learning_rate=learning_rate,
