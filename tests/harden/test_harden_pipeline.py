@@ -39,12 +39,12 @@ def _config(model: Path, out: Path, trainer: str) -> HardenConfig:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("trainer", ["dpo", "sft"])
+@pytest.mark.parametrize(("arch", "trainer"), [("gpt2", "dpo"), ("gpt2", "sft"), ("qwen2", "sft")])
 def test_harden_runs_every_stage_and_resumes(
-    trainer: str, tiny_model_dirs: dict[str, Path], tmp_path: Path
+    arch: str, trainer: str, tiny_model_dirs: dict[str, Path], tmp_path: Path
 ) -> None:
     out = tmp_path / "h"
-    cfg = _config(tiny_model_dirs["gpt2"], out, trainer)
+    cfg = _config(tiny_model_dirs[arch], out, trainer)
     result = harden(cfg, progress=False)
 
     for name in ("split.json", "eval_probes.jsonl", "report.html", "harden.json"):
