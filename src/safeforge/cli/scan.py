@@ -30,14 +30,21 @@ def scan(
         str | None, typer.Option(help="Env var holding the API key [OPENAI_API_KEY]")
     ] = None,
     dataset: Annotated[
-        list[str] | None, typer.Option(help="CSV/JSONL with a 'prompt' column (repeatable)")
+        list[str] | None,
+        typer.Option(
+            help="[FORMAT:]PATH (xstest, jbb, advbench, …, csv/jsonl with a prompt column; repeatable)"
+        ),
     ] = None,
     suite: Annotated[str | None, typer.Option(help="Built-in probe suite")] = None,
     family: Annotated[list[str] | None, typer.Option(help="Probe family (repeatable)")] = None,
     transform: Annotated[list[str] | None, typer.Option(help="Prompt transform (repeatable)")] = None,
     judge: Annotated[
-        list[str] | None, typer.Option(help="Judge to run after generation (repeatable)")
+        list[str] | None,
+        typer.Option(
+            help="Judge NAME[?key=value&...] to run after generation (repeatable) [cascade, leak, abstention]"
+        ),
     ] = None,
+    no_report: Annotated[bool, typer.Option("--no-report", help="Skip summary.json/report.html")] = False,
     concurrency: Annotated[int | None, typer.Option(help="Requests in flight [16]")] = None,
     run_dir: Annotated[Path | None, typer.Option(help="Run directory [runs/scan-TIMESTAMP]")] = None,
     limit: Annotated[int | None, typer.Option(help="Sample this many probes (seeded)")] = None,
@@ -78,6 +85,7 @@ def scan(
         "requests_per_minute": rpm,
         "resume": True if resume else None,
         "force": force or None,
+        "report": False if no_report else None,
     }
     overrides = {k: v for k, v in flags.items() if v is not None}
     generation = {"max_new_tokens": max_new_tokens, "temperature": temperature}
@@ -95,6 +103,12 @@ def scan(
     cfg = ScanConfig.load(config, overrides, base=base)
     run = run_scan(cfg, progress=False if quiet else None)
     total, answered = run.counts() if store_path(run.dir).is_file() else (0, 0)
+    if cfg.report and total:
+        from safeforge.metrics import Summary
+        from safeforge.report.terminal import print_table, summary_table
+
+        summary = Summary.model_validate_json((run.dir / "summary.json").read_text(encoding="utf-8"))
+        print_table(summary_table(summary))
     typer.echo(f"{total} attempts ({answered} answered, {total - answered} errors) in {run.dir}")
 
 

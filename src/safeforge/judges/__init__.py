@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from safeforge.errors import SafeforgeError
 from safeforge.judges._base import JUDGES, Judge, JudgeFactory, RewardFn
 from safeforge.judges.reward import as_reward
 
@@ -19,9 +20,27 @@ DEFAULT_JUDGES: tuple[str, ...] = ("cascade", "leak", "abstention")
 """The refusal cascade (rules, then the encoder where unsure), the leak and abstention detectors."""
 
 
-def create_judge(name: str, **options: Any) -> Judge:
-    """Build the judge registered as ``name`` (a ``SafeforgeError`` with hints if unknown)."""
-    return JUDGES.get(name)(**options)
+def create_judge(spec: str, **options: Any) -> Judge:
+    """Build a judge from ``NAME`` or ``NAME?key=value&key=value`` (the form ``--judge`` and run
+    configs use, e.g. ``llm?target=openai:gpt-4o-mini&base_url=http://127.0.0.1:8000/v1``).
+    Numbers in the query become numbers; keyword ``options`` override the query."""
+    name, _, query = spec.partition("?")
+    parsed: dict[str, Any] = {}
+    for pair in filter(None, query.split("&")):
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SafeforgeError(f"judge spec {spec!r}: expected key=value pairs after '?'")
+        parsed[key] = _number(value)
+    return JUDGES.get(name)(**{**parsed, **options})
+
+
+def _number(value: str) -> Any:
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value
 
 
 __all__ = ["DEFAULT_JUDGES", "JUDGES", "Judge", "JudgeFactory", "RewardFn", "as_reward", "create_judge"]

@@ -38,6 +38,12 @@ FINGERPRINT_FIELDS = (
 _SECRET_KEYS = ("key", "token", "secret", "password", "auth", "sig")
 
 
+def _default_judges() -> tuple[str, ...]:
+    from safeforge.judges import DEFAULT_JUDGES
+
+    return DEFAULT_JUDGES
+
+
 def default_run_dir() -> Path:
     """``runs/scan-YYYYmmdd-HHMMSS`` (UTC): a fresh directory per scan unless one is given."""
     return Path("runs") / datetime.now(UTC).strftime("scan-%Y%m%d-%H%M%S")
@@ -55,7 +61,11 @@ class ScanConfig(BaseModel):
     suite: str | None = None
     families: list[str] = Field(default_factory=list)
     transforms: list[str] = Field(default_factory=list)
-    judges: list[str] = Field(default_factory=list, description="Judge names run after generation.")
+    judges: list[str] = Field(
+        default_factory=lambda: list(_default_judges()),
+        description="Judges run after generation: NAME or NAME?key=value&... (default: cheap, offline).",
+    )
+    report: bool = Field(default=True, description="Write summary.json, report.html and summary.md.")
     concurrency: int = Field(default=16, ge=1)
     limit: int | None = Field(default=None, ge=1, description="Sample this many probes (seeded).")
     seed: int = 0

@@ -90,6 +90,10 @@ async def scan_async(config: ScanConfig, *, progress: bool | None = None) -> Run
     run = Run(config.run_dir, config)
     if store_path(run.dir).is_file():
         await judge_run_async(run, config.judges)
+        if config.report:
+            from safeforge.report import write_run_outputs
+
+            write_run_outputs(run)
     return run
 
 
@@ -237,11 +241,11 @@ async def judge_run_async(run: Run, judges: Sequence[str | Judge]) -> None:
     resumes where it stopped. Errored attempts are not judged (metrics count them apart)."""
     if not judges:
         return
-    from safeforge.judges._base import JUDGES  # judges pull in heavy optional stacks: load on use
+    from safeforge.judges import create_judge  # judges pull in heavy optional stacks: load on use
 
     attempts = [a for a in run.attempts() if a.ok]
     for spec in judges:
-        judge = JUDGES.get(spec)() if isinstance(spec, str) else spec
+        judge = create_judge(spec) if isinstance(spec, str) else spec
         todo = [a for a in attempts if all(v.judge != judge.name for v in a.verdicts)]
         for i in range(0, len(todo), JUDGE_CHUNK):
             part = todo[i : i + JUDGE_CHUNK]
