@@ -29,7 +29,7 @@ def summary_table(summary: Summary) -> Table:
         if m is None or m.kind == "paired_delta" or m.n == 0:
             continue
         ci = f"{_v(m.kind, m.ci_low)} – {_v(m.kind, m.ci_high)}"
-        table.add_row(name, _v(m.kind, m.value), ci, str(m.n), str(m.unscorable), str(m.errors))
+        table.add_row(Text(name), _v(m.kind, m.value), ci, str(m.n), str(m.unscorable), str(m.errors))
     return table
 
 
@@ -42,7 +42,7 @@ def compare_table(comparison: Comparison) -> Table:
             continue
         p = "–" if d.p_value is None else f"{d.p_value:.3g}"
         table.add_row(
-            d.name,
+            Text(d.name),
             _v(d.kind, d.a),
             _v(d.kind, d.b),
             _v(d.kind, d.delta, signed=True),
@@ -61,7 +61,9 @@ def gate_table(result: GateResult) -> Table:
     table.add_column("detail")
     for c in result.checks:
         table.add_row(
-            c.name, Text("pass", style="green") if c.passed else Text("FAIL", style="bold red"), c.message
+            Text(c.name),
+            Text("pass", style="green") if c.passed else Text("FAIL", style="bold red"),
+            Text(c.message),
         )
     return table
 
