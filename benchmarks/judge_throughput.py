@@ -6,8 +6,9 @@ compliance, half full/partial refusal). Stages:
 * ``rules``: the keyword/structure rules on every response;
 * ``encoder torch plain``: the reference PyTorch path (batch 32, every batch padded to 128
   tokens, input order) -- the baseline the issue measured at ~72/s on 2 cores;
-* ``encoder torch sorted``, ``encoder onnx fp32``, ``encoder onnx int8``: truncation to 128
-  tokens with length-sorted batches (int8 is the default backend);
+* ``encoder_torch``, ``encoder_onnx_fp32``, ``encoder_onnx`` (int8, the default backend):
+  truncation to 128 tokens with length-sorted batches. Encoder stages run interleaved,
+  best of ``--rounds``, so background load on a shared machine hits them alike;
 * ``cascade``: rules, then the int8 encoder + head only where the rules are unsure, on two
   mixes: all 2,250 XSTest completions and JailbreakBench's 300 judged jailbreak responses.
 
@@ -22,6 +23,7 @@ import asyncio
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +35,14 @@ from safeforge.judges.gold import GoldItem, load_jbb, load_xstest
 from safeforge.judges.refusal import CascadeJudge
 from safeforge.judges.rules import classify_refusal
 
+Runner = Callable[[list[str]], Any]
+
 
 def _rate(n: int, seconds: float) -> float:
     return n / seconds if seconds > 0 else float("inf")
 
 
-def plain_torch(texts: list[str], threads: int) -> float:
+def plain_torch_runner(threads: int) -> Runner:
     """The reference path: HF tokenizer padding to 128, batch 32, input order, mean pooling."""
     import torch
     from transformers import AutoModel, AutoTokenizer
@@ -46,24 +50,35 @@ def plain_torch(texts: list[str], threads: int) -> float:
     torch.set_num_threads(threads)
     tok = AutoTokenizer.from_pretrained(str(model_dir()))
     model = AutoModel.from_pretrained(str(model_dir())).eval()
-    start = time.perf_counter()
-    with torch.inference_mode():
-        for i in range(0, len(texts), 32):
-            batch = tok(
-                texts[i : i + 32], padding="max_length", truncation=True, max_length=128, return_tensors="pt"
-            )
-            hidden = model(**batch).last_hidden_state
-            mask = batch["attention_mask"].unsqueeze(-1)
-            _ = (hidden * mask).sum(1) / mask.sum(1)
-    return _rate(len(texts), time.perf_counter() - start)
+
+    def run(texts: list[str]) -> None:
+        with torch.inference_mode():
+            for i in range(0, len(texts), 32):
+                batch = tok(
+                    texts[i : i + 32],
+                    padding="max_length",
+                    truncation=True,
+                    max_length=128,
+                    return_tensors="pt",
+                )
+                hidden = model(**batch).last_hidden_state
+                mask = batch["attention_mask"].unsqueeze(-1)
+                _ = (hidden * mask).sum(1) / mask.sum(1)
+
+    return run
 
 
-def encoder_rate(backend: str, texts: list[str], threads: int) -> tuple[float, np.ndarray[Any, Any]]:
-    enc = Encoder(backend=backend, threads=threads)
-    enc.encode(texts[:8])  # warm-up
-    start = time.perf_counter()
-    vecs = enc.encode(texts)
-    return _rate(len(texts), time.perf_counter() - start), vecs
+def best_rates(
+    runners: dict[str, Callable[[list[str]], Any]], texts: list[str], rounds: int
+) -> dict[str, float]:
+    """Best-of-``rounds`` rate per stage, stages interleaved so background load hits all alike."""
+    best = dict.fromkeys(runners, 0.0)
+    for _ in range(rounds):
+        for name, run in runners.items():
+            start = time.perf_counter()
+            run(texts)
+            best[name] = max(best[name], _rate(len(texts), time.perf_counter() - start))
+    return best
 
 
 def _mixes(data: Path, xstest: list[GoldItem]) -> dict[str, list[GoldItem]]:
@@ -80,6 +95,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path(default))
     parser.add_argument("--n", type=int, default=512, help="responses for each encoder stage")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3, help="best-of-N rounds per encoder stage")
     args = parser.parse_args()
     items = load_xstest(args.data / "xstest" / "model_completions")
     texts = [i.response for i in items]
@@ -93,10 +109,13 @@ def main() -> None:
     results["rules"] = _rate(5 * len(texts), time.perf_counter() - start)
     results["rules_unsure_share"] = unsure / len(texts)
 
-    results["encoder_torch_plain"] = plain_torch(sample, args.threads)
-    results["encoder_torch_sorted"], ref = encoder_rate("torch", sample, args.threads)
-    results["encoder_onnx_fp32"], fp32 = encoder_rate("onnx-fp32", sample, args.threads)
-    results["encoder_onnx_int8"], int8 = encoder_rate("onnx", sample, args.threads)
+    encoders = {b: Encoder(backend=b, threads=args.threads) for b in ("torch", "onnx-fp32", "onnx")}
+    for enc in encoders.values():
+        enc.encode(sample[:8])  # warm-up
+    runners: dict[str, Runner] = {"encoder_torch_plain": plain_torch_runner(args.threads)}
+    runners.update({f"encoder_{b.replace('-', '_')}": enc.encode for b, enc in encoders.items()})
+    results.update(best_rates(runners, sample, args.rounds))
+    ref, fp32, int8 = (encoders[b].encode(sample) for b in ("torch", "onnx-fp32", "onnx"))
     results["int8_vs_torch_cosine_mean"] = float((ref * int8).sum(1).mean())
     results["fp32_vs_torch_cosine_min"] = float((ref * fp32).sum(1).min())
 
@@ -109,7 +128,7 @@ def main() -> None:
         asyncio.run(judge.judge_async(attempts))
         results[f"cascade_{mix}"] = _rate(len(attempts), time.perf_counter() - start)
         results[f"cascade_{mix}_settled_by_rules"] = judge.stats["rules"] / len(attempts)
-    results["speedup_int8_vs_plain_torch"] = results["encoder_onnx_int8"] / results["encoder_torch_plain"]
+    results["speedup_int8_vs_plain_torch"] = results["encoder_onnx"] / results["encoder_torch_plain"]
     print(json.dumps({k: round(v, 3) for k, v in results.items()}, indent=2))
 
 

@@ -15,6 +15,7 @@ from safeforge.judges import create_judge
 from safeforge.judges.agreement import agreement, wilson
 from safeforge.judges.gold import load_gold
 from safeforge.records import Label, Task
+from safeforge.testing import OpenAIServer
 
 runner = CliRunner()
 
@@ -144,3 +145,18 @@ def test_embed_and_cascade_judges(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     harm = create_judge("embed", task="harm")
     scores = [v.score for v in asyncio.run(harm.judge_async(cases[:3]))]
     assert all(s is not None and 0.0 <= s <= 1.0 for s in scores)
+    # third stage: with an LLM judge configured and a margin no head can reach, every response the
+    # rules were unsure about goes to the (scripted loopback) LLM, whose label wins
+    server = OpenAIServer(lambda _: '{"label": "partial_refusal", "reason": "scripted"}')
+    with server.running():
+        with_llm = create_judge(
+            "cascade",
+            llm="openai:judge",
+            base_url=server.base_url,
+            margin=1.01,
+            api_key_env="SAFEFORGE_TEST_NO_KEY",
+        )
+        verdicts = asyncio.run(with_llm.judge_async(cases))
+    assert verdicts[1].label is Label.PARTIAL_REFUSAL
+    assert verdicts[1].rationale.startswith("llm:")
+    assert with_llm.stats["llm"] == len(server.requests) >= 1  # type: ignore[attr-defined]

@@ -134,7 +134,7 @@ class Encoder:
         *,
         backend: Backend | str = Backend.ONNX,
         max_tokens: int = 128,
-        batch_size: int = 32,
+        batch_size: int = 8,
         threads: int | None = None,
     ) -> None:
         self.backend = Backend(backend)
