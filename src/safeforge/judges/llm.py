@@ -141,7 +141,7 @@ class LLMJudge:
         self.task = Task(task)
         if self.task not in _RUBRICS:
             raise ValueError(f"the llm judge has no rubric for task {self.task}")
-        self.name = name or f"llm_{self.task.value}"
+        self.name = name or ("llm" if self.task is Task.REFUSAL else f"llm_{self.task.value}")
         self.policy, self.threshold = policy, float(threshold)
         if isinstance(target, str):
             opts = TargetOptions(
