@@ -98,6 +98,8 @@ def safeforge_scan(base_url: str, dataset: Path, run_dir: Path, n: int, concurre
         datasets=[str(dataset)],
         concurrency=concurrency,
         run_dir=run_dir,
+        judges=[],  # generation + store only: the bare loop does no judging either
+        report=False,
     )
     start = time.perf_counter()
     run = scan(config, progress=False)
