@@ -6,9 +6,12 @@ compliance, half full/partial refusal). Stages:
 * ``rules``: the keyword/structure rules on every response;
 * ``encoder torch plain``: the reference PyTorch path (batch 32, every batch padded to 128
   tokens, input order) -- the baseline the issue measured at ~72/s on 2 cores;
-* ``encoder_torch``, ``encoder_onnx_fp32``, ``encoder_onnx`` (int8, the default backend):
-  truncation to 128 tokens with length-sorted batches. Encoder stages run interleaved,
-  best of ``--rounds``, so background load on a shared machine hits them alike;
+* ``encoder_onnx_l6_128``: int8 ONNX, all 6 layers, 128 tokens, length-sorted (the first
+  shipped build, kept for comparison);
+* ``encoder_torch``, ``encoder_onnx_fp32``, ``encoder_onnx`` (int8, the default backend): the
+  shipped encoder settings (token cap and layer count read from the shipped heads) with
+  length-sorted batches. Encoder stages run interleaved, best of ``--rounds``, so background
+  load on a shared machine hits them alike;
 * ``cascade``: rules, then the int8 encoder + head only where the rules are unsure, on two
   mixes: all 2,250 XSTest completions and JailbreakBench's 300 judged jailbreak responses.
 
@@ -32,6 +35,7 @@ import numpy as np
 from safeforge.judges.encoder import Encoder, model_dir
 from safeforge.judges.evaluate import gold_attempts
 from safeforge.judges.gold import GoldItem, load_jbb, load_xstest
+from safeforge.judges.heads import load_heads
 from safeforge.judges.refusal import CascadeJudge
 from safeforge.judges.rules import classify_refusal
 
@@ -109,10 +113,20 @@ def main() -> None:
     results["rules"] = _rate(5 * len(texts), time.perf_counter() - start)
     results["rules_unsure_share"] = unsure / len(texts)
 
-    encoders = {b: Encoder(backend=b, threads=args.threads) for b in ("torch", "onnx-fp32", "onnx")}
-    for enc in encoders.values():
+    meta = load_heads()[1]
+    shipped = {
+        "max_tokens": int(meta.get("encoder.max_tokens", 128)),
+        "layers": int(meta.get("encoder.layers", 6)),
+    }
+    results.update({f"shipped_{k}": float(v) for k, v in shipped.items()})
+    encoders = {
+        b: Encoder(backend=b, threads=args.threads, **shipped) for b in ("torch", "onnx-fp32", "onnx")
+    }
+    full = Encoder(backend="onnx", threads=args.threads, max_tokens=128, layers=6)
+    for enc in [*encoders.values(), full]:
         enc.encode(sample[:8])  # warm-up
     runners: dict[str, Runner] = {"encoder_torch_plain": plain_torch_runner(args.threads)}
+    runners["encoder_onnx_l6_128"] = full.encode
     runners.update({f"encoder_{b.replace('-', '_')}": enc.encode for b, enc in encoders.items()})
     results.update(best_rates(runners, sample, args.rounds))
     ref, fp32, int8 = (encoders[b].encode(sample) for b in ("torch", "onnx-fp32", "onnx"))
@@ -129,6 +143,9 @@ def main() -> None:
         results[f"cascade_{mix}"] = _rate(len(attempts), time.perf_counter() - start)
         results[f"cascade_{mix}_settled_by_rules"] = judge.stats["rules"] / len(attempts)
     results["speedup_int8_vs_plain_torch"] = results["encoder_onnx"] / results["encoder_torch_plain"]
+    results["speedup_l6_128_int8_vs_plain_torch"] = (
+        results["encoder_onnx_l6_128"] / results["encoder_torch_plain"]
+    )
     print(json.dumps({k: round(v, 3) for k, v in results.items()}, indent=2))
 
 

@@ -133,12 +133,21 @@ def judge_train(
     out: Annotated[Path | None, typer.Option(help="Where to write the heads [the packaged file]")] = None,
     backend: Annotated[str, typer.Option(help="Encoder backend: onnx (int8), onnx-fp32 or torch")] = "onnx",
     seed: Annotated[int, typer.Option(help="Seed for the synthetic data and the fits")] = 0,
+    max_tokens: Annotated[int, typer.Option(help="Encoder token cap (stored with the heads)")] = 64,
+    layers: Annotated[int, typer.Option(help="Encoder layers kept, 1-6 (stored with the heads)")] = 2,
 ) -> None:
     """Reproduce the embedding judge's heads from data (see safeforge/judges/train.py)."""
     from safeforge.judges.heads import HEADS_PATH
     from safeforge.judges.train import TrainData, train_heads
 
-    path, cv = train_heads(TrainData.from_dir(data), out=out or HEADS_PATH, backend=backend, seed=seed)
+    path, cv = train_heads(
+        TrainData.from_dir(data),
+        out=out or HEADS_PATH,
+        backend=backend,
+        max_tokens=max_tokens,
+        layers=layers,
+        seed=seed,
+    )
     typer.echo(f"wrote {path}")
     typer.echo(
         f"harm head, JailbreakBench goal-grouped 5-fold: accuracy {cv['accuracy']:.1%} "

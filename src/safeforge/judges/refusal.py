@@ -68,20 +68,22 @@ class EmbedJudge:
         *,
         task: Task | str = Task.REFUSAL,
         backend: str = "onnx",
-        max_tokens: int = 128,
+        max_tokens: int | None = None,
         heads_path: str | None = None,
         threshold: float = 0.5,
         name: str = "embed",
     ) -> None:
-        from safeforge.judges.encoder import shared_encoder
+        from safeforge.judges.encoder import LAYERS, MAX_TOKENS, shared_encoder
 
         self.task = Task(task)
         if self.task not in (Task.REFUSAL, Task.HARM):
             raise ValueError("the embed judge scores task 'refusal' or 'harm'")
         self.name = name if name != "embed" or self.task is Task.REFUSAL else "embed_harm"
         self.threshold = threshold
-        self.encoder = shared_encoder(backend, max_tokens)
         heads, self.meta = load_heads(HEADS_PATH if heads_path is None else _path(heads_path))
+        # the heads only fit the encoder they were trained on: its token cap and layer count
+        tokens = max_tokens or int(self.meta.get("encoder.max_tokens", MAX_TOKENS))
+        self.encoder = shared_encoder(backend, tokens, int(self.meta.get("encoder.layers", LAYERS)))
         self.refusal_head, self.harm_head = heads["refusal"], heads["harm"]
 
     def refusal_probs(self, texts: Sequence[str]) -> tuple[F32, F32]:

@@ -43,6 +43,8 @@ _ACT = (
     r"go into|elaborat|be more specific|discuss|us(?:e|ing) (?:my|this))"
 )
 
+_OPINION = r"(?:any )?(?:personal )?(?:opinions|beliefs|views|feelings|preferences|biases)"
+
 _DECLINE = [
     rf"\bi {_NEG}\b(?:\s+\w+){{0,3}}\s+{_ACT}",
     rf"\bi'?m (?:sorry|afraid),? (?:but )?i {_NEG}",
@@ -52,7 +54,11 @@ _DECLINE = [
     r"\bi (?:apologi[sz]e|am sorry|'m sorry),? but\b",
     r"^\s*(?:i apologi[sz]e|my apologies),? (?:but |i |upon |however)",
     r"\bsorry,? (?:but )?i (?:can't|cannot|won't)",
-    r"\bas an ai\b[^.]{0,80}\b(?:cannot|can't|not able|unable|won't|do not|don't)",
+    # "as an ai, i don't have personal opinions. however, ..." is a disclaimer, not a decline
+    (
+        rf"\bas an ai\b[^.]{{0,80}}\b(?:cannot|can't|not able|unable|won't|do not|don't)"
+        rf"(?! (?:have|hold) {_OPINION})"
+    ),
     r"\bas a (?:responsible|helpful|ethical|respectful)(?: and \w+)? (?:ai|assistant|language model)",
     r"\bi'?m (?:just )?an ai\b",
     (
@@ -121,7 +127,8 @@ _ABSTAIN = [
     ),
     (
         r"\bi (?:do not|don't) have (?:access|enough information|any information|"
-        r"information|real-time|the ability to (?:browse|access|know|verify)|personal|"
+        r"information|real-time|the ability to (?:browse|access|know|verify)|"
+        r"personal (?!opinions|beliefs|views|feelings|preferences|biases)|"
         r"specific information|data)"
     ),
     r"\bi have no (?:way|information|knowledge|access|comment)",

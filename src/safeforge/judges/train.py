@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from safeforge.errors import SafeforgeError
-from safeforge.judges.encoder import Backend, Encoder
+from safeforge.judges.encoder import LAYERS, MAX_TOKENS, Backend, Encoder
 from safeforge.judges.gold import load_dna, load_jbb
 from safeforge.judges.heads import (
     F32,
@@ -163,11 +163,17 @@ HARM_L2 = 1.0
 
 
 def train_heads(
-    data: TrainData, *, out: Path = HEADS_PATH, backend: str = Backend.ONNX, seed: int = 0
+    data: TrainData,
+    *,
+    out: Path = HEADS_PATH,
+    backend: str = Backend.ONNX,
+    max_tokens: int = MAX_TOKENS,
+    layers: int = LAYERS,
+    seed: int = 0,
 ) -> tuple[Path, dict[str, float]]:
-    """Train both heads, write them (with their provenance) to ``out``; also return the harm
-    head's grouped 5-fold figure on JailbreakBench."""
-    encoder = Encoder(backend=backend)
+    """Train both heads, write them (with their provenance and the encoder settings they need)
+    to ``out``; also return the harm head's grouped 5-fold figure on JailbreakBench."""
+    encoder = Encoder(backend=backend, max_tokens=max_tokens, layers=layers)
     rows = refusal_training_set(data, seed=seed)
     refusal_head, _ = train_refusal(encoder, rows)
     x, y, groups = jbb_harm_inputs(encoder, refusal_head, data)
@@ -180,7 +186,9 @@ def train_heads(
         "harm.classes": ",".join(HARM_CLASSES),
         "harm.trained_on": "jbb: JailbreakBench judge-comparison.csv human_majority (300 rows)",
         "harm.cv": json.dumps(cv),
-        "encoder": f"all-MiniLM-L6-v2 {backend}, max_tokens={encoder.max_tokens}",
+        "encoder": f"all-MiniLM-L6-v2 {backend}, max_tokens={max_tokens}, layers={layers}",
+        "encoder.max_tokens": str(max_tokens),
+        "encoder.layers": str(layers),
         "seed": str(seed),
     }
     save_heads(out, {"refusal": refusal_head, "harm": harm_head}, meta)
