@@ -8,8 +8,12 @@ Two backends, same vectors (mean-pooled, L2-normalised, 384-d):
   (``$SAFEFORGE_CACHE`` or ``~/.cache/safeforge``); later processes just load it.
 * ``torch``: the plain PyTorch path, kept as the reference and as a fallback.
 
-Both truncate to ``max_tokens`` (128 by default: refusals show themselves early) and sort the
-batch by length so padding stays small. Nothing touches the network.
+Both keep only the first ``layers`` transformer layers (2 of 6 by default) and truncate to
+``max_tokens`` (64 by default: refusals show themselves early), and sort the batch by length so
+padding stays small. On the XSTest dev rows heads trained on 2 layers and 64 tokens were as
+accurate as on the full encoder, at about 4.5x its speed (judges/VALIDATION.md). The heads file
+records the settings it was trained with; the judges build the encoder from it. Nothing touches
+the network.
 """
 
 from __future__ import annotations
@@ -28,8 +32,8 @@ from numpy.typing import NDArray
 from safeforge.errors import SafeforgeError, require
 
 DIM = 384
-LAYERS = 2  # of MiniLM-L6's 6: as accurate on the dev rows, 3x faster; the heads record their count
-MAX_TOKENS = 64  # refusals show themselves early; the heads record the cap they were trained at
+LAYERS = 2  # of MiniLM-L6's 6; the shipped heads record the count they were trained with
+MAX_TOKENS = 64
 _LOCK = threading.RLock()
 
 

@@ -73,7 +73,7 @@ class EmbedJudge:
         threshold: float = 0.5,
         name: str = "embed",
     ) -> None:
-        from safeforge.judges.encoder import LAYERS, MAX_TOKENS, shared_encoder
+        from safeforge.judges.encoder import shared_encoder
 
         self.task = Task(task)
         if self.task not in (Task.REFUSAL, Task.HARM):
@@ -82,8 +82,9 @@ class EmbedJudge:
         self.threshold = threshold
         heads, self.meta = load_heads(HEADS_PATH if heads_path is None else _path(heads_path))
         # the heads only fit the encoder they were trained on: its token cap and layer count
-        tokens = max_tokens or int(self.meta.get("encoder.max_tokens", MAX_TOKENS))
-        self.encoder = shared_encoder(backend, tokens, int(self.meta.get("encoder.layers", LAYERS)))
+        # (heads files from before these were recorded were all trained on 6 layers, 128 tokens)
+        tokens = max_tokens or int(self.meta.get("encoder.max_tokens", 128))
+        self.encoder = shared_encoder(backend, tokens, int(self.meta.get("encoder.layers", 6)))
         self.refusal_head, self.harm_head = heads["refusal"], heads["harm"]
 
     def refusal_probs(self, texts: Sequence[str]) -> tuple[F32, F32]:
