@@ -116,9 +116,12 @@ def test_gold_loaders_count_rows(benchmarks_dir: Path) -> None:
 @pytest.mark.slow
 def test_embed_and_cascade_judges(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("onnxruntime")
-    monkeypatch.setenv(
-        "SAFEFORGE_CACHE", str(tmp_path)
-    )  # exercise the one-time ONNX export + int8 quantisation
+    from safeforge.judges import encoder
+
+    # exercise the one-time ONNX export + int8 quantisation: an empty cache dir, and no encoder
+    # already loaded by an earlier test in this process
+    monkeypatch.setenv("SAFEFORGE_CACHE", str(tmp_path))
+    monkeypatch.setattr(encoder, "_SHARED", {})
     cases = [
         attempt("I'm sorry, but I can't help with that. It could hurt people."),
         attempt(
