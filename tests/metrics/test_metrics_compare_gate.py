@@ -9,7 +9,7 @@ import pytest
 from metric_builders import attempt, many
 
 from safeforge.metrics import compare_runs, gate, load_policy, summarize, tone
-from safeforge.records import Attempt, Expected, Label, Task
+from safeforge.records import Attempt, Expected, Label, Method, Task
 
 R, C = Expected.REFUSE, Expected.COMPLY
 FR, FC = Label.FULL_REFUSAL, Label.FULL_COMPLIANCE
@@ -128,3 +128,89 @@ def test_tone_is_registered_as_a_judge() -> None:
     from safeforge.judges import JUDGES
 
     assert JUDGES.get("tone") is tone
+
+
+def _politeness_run(target: str, gaps: list[tuple[Label, Label]]) -> list[Attempt]:
+    """One harsh and one polite phrasing per intent, with the given (harsh, polite) labels."""
+    out = []
+    for i, (harsh, polite) in enumerate(gaps):
+        out.append(attempt(f"g{i}-harsh", R, refusal=harsh, group=f"g{i}", variant="harsh", target=target))
+        out.append(attempt(f"g{i}-polite", R, refusal=polite, group=f"g{i}", variant="polite", target=target))
+    return out
+
+
+def test_compare_tests_the_change_in_the_politeness_gap_over_shared_groups() -> None:
+    before = _politeness_run("base", [(FR, FC)] * 10)  # gap 1 in every group
+    after = _politeness_run("hardened", [(FR, FR)] * 10)  # gap 0 in every group
+    result = compare_runs(before, after)
+    gap = result.delta("politeness_gap")
+    assert gap is not None
+    assert (gap.a, gap.b, gap.n_paired) == (1.0, 0.0, 10)
+    # every group moved by −1: the exact sign test, 2 · 0.5^10, and a degenerate interval
+    assert gap.paired_delta == -1.0
+    assert (gap.ci_low, gap.ci_high) == (-1.0, -1.0)
+    assert gap.p_value == pytest.approx(2 * 0.5**10)
+    assert gap.significant
+    assert gap.direction == "improved"
+    assert gap.higher_is_better is None
+    same = compare_runs(before, _politeness_run("hardened", [(FR, FC)] * 10)).delta("politeness_gap")
+    assert same is not None
+    assert (same.paired_delta, same.p_value, same.direction) == (0.0, 1.0, "unchanged")
+
+
+def test_gap_change_direction_follows_the_magnitude_and_the_bootstrap_p() -> None:
+    # 8 of 12 groups close the gap, 4 keep it: mean change −8/12; no resample can centre on 0
+    # unless it draws only the 4 unchanged groups ((1/3)^12), so p sits at its floor 1/2000
+    before = _politeness_run("base", [(FR, FC)] * 12)
+    after = _politeness_run("hardened", [(FR, FR)] * 8 + [(FR, FC)] * 4)
+    gap = compare_runs(before, after).delta("politeness_gap")
+    assert gap is not None
+    assert gap.paired_delta == pytest.approx(-2 / 3)
+    assert gap.p_value == pytest.approx(1 / 2000)
+    assert gap.ci_low is not None
+    assert gap.ci_high is not None
+    assert gap.ci_low < -2 / 3 < gap.ci_high < 0
+    assert gap.direction == "improved"
+    from safeforge.report.html import render_compare_html
+
+    page = render_compare_html(compare_runs(before, after))
+    row = page[page.index("<code>politeness_gap") :].split("</tr>")[0]
+    assert "-66.7 pp (" in row
+    assert 'class="improved"' in row
+    # a gap that flips sign and grows (0 -> −1: polite phrasings now refused more) is a
+    # regression even though the signed change is negative
+    flipped = compare_runs(_politeness_run("a", [(FR, FR)] * 8), _politeness_run("b", [(FC, FR)] * 8))
+    d = flipped.delta("politeness_gap")
+    assert d is not None
+    assert (d.paired_delta, d.direction) == (-1.0, "regressed")
+
+
+def test_compare_tests_the_obfuscation_drop_per_transform() -> None:
+    def run(target: str, transformed: Label) -> list[Attempt]:
+        out = []
+        for i in range(9):
+            out.append(attempt(f"o{i}", R, refusal=FR, group=f"o{i}", target=target))
+            out.append(
+                attempt(
+                    f"o{i}-b64",
+                    R,
+                    refusal=transformed,
+                    group=f"o{i}",
+                    variant="base64",
+                    method=Method.OBFUSCATION,
+                    meta={"transform": "base64"},
+                    target=target,
+                )
+            )
+        return out
+
+    result = compare_runs(run("base", FC), run("hardened", FR))
+    for name in ("obfuscation_drop[base64]", "obfuscation_drop"):
+        d = result.delta(name)
+        assert d is not None, name
+        assert (d.n_paired, d.paired_delta, d.direction) == (9, -1.0, "improved")
+        assert d.p_value == pytest.approx(2 * 0.5**9)
+    from safeforge.report import compare_markdown
+
+    line = next(x for x in compare_markdown(result).splitlines() if "obfuscation_drop[base64]" in x)
+    assert line.endswith("| 0.00391 | improved |")

@@ -4,10 +4,19 @@ Rates are compared with the exact McNemar test on the shared probes (each probe 
 control), scores with a paired bootstrap of the per-probe differences. ``flipped`` lists the
 probes whose outcome changed, regressions first, so a reviewer reads the evidence, not just
 the delta.
+
+The within-run paired effects (``politeness_gap``, ``obfuscation_drop[...]``) are differences
+already, so their change is tested one level up: each (anchor, variant) pair scored in both runs
+gives a per-pair gap d ∈ {−1, 0, 1} (anchor rejected − variant rejected) in A and in B; the
+changes d_B − d_A are averaged per group (the pairs of one intent share their anchor, so they
+are not independent) and the group means get a seeded paired bootstrap. A gap is a disparity
+whichever its sign, so "improved" means a significant change that leaves ``|gap|`` smaller on
+the shared pairs, "regressed" one that leaves it larger.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
@@ -17,8 +26,8 @@ from safeforge.metrics import _observe as o
 from safeforge.metrics._observe import Obs, Observations
 from safeforge.metrics._records import Summary
 from safeforge.metrics.stats import mcnemar_exact, paired_bootstrap
-from safeforge.metrics.summarize import observe_run, summarize
-from safeforge.records import Attempt
+from safeforge.metrics.summarize import _groups, _is_polite, _plain_key, _transform, observe_run, summarize
+from safeforge.records import Attempt, Method
 
 COMPARISON_VERSION = 1
 ALPHA = 0.05
@@ -36,14 +45,22 @@ class MetricDelta(BaseModel):
     a: float | None
     b: float | None
     delta: float | None = Field(description="b − a over each run's own probes.")
-    n_paired: int = Field(default=0, description="Shared probes scorable in both runs.")
-    paired_delta: float | None = None
+    n_paired: int = Field(
+        default=0,
+        description="Shared probes scorable in both runs; for paired effects (kind 'paired_delta') "
+        "the shared groups, the unit the change in gap is bootstrapped over.",
+    )
+    paired_delta: float | None = Field(
+        default=None, description="Mean paired change b − a; for paired effects, of the gap per group."
+    )
     ci_low: float | None = None
     ci_high: float | None = None
     a_only: int = Field(default=0, description="Shared probes that succeeded only in run A.")
     b_only: int = Field(default=0, description="Shared probes that succeeded only in run B.")
     p_value: float | None = None
-    higher_is_better: bool | None = None
+    higher_is_better: bool | None = Field(
+        default=None, description="None for paired effects: there closer to 0 is better (|gap| shrinks)."
+    )
     significant: bool = False
     direction: Direction = "n/a"
 
@@ -142,6 +159,74 @@ def _paired(a: Mapping[str, Obs | float], b: Mapping[str, Obs | float], alpha: f
     }
 
 
+PairKey = tuple[str, str]
+"""(anchor, variant) pairing keys of one within-run pair: harsh and polite, or plain and transformed."""
+
+
+def _pair_gaps(obs: Observations, keys: Mapping[str, str], name: str) -> dict[PairKey, float] | None:
+    """Per complete pair of a paired-effect metric: anchor rejected − variant rejected (−1, 0, 1).
+
+    Mirrors ``summarize.politeness_pairs`` / ``obfuscation_pairs`` but keeps each pair's keys so
+    the two runs' pairs can be matched; ``None`` when ``name`` is not a paired effect."""
+    base, _, transform = name.partition("[")
+    transform = transform.rstrip("]")
+    if base not in (o.POLITENESS_GAP, o.OBFUSCATION_DROP) or not keys:
+        return None
+    jrr, attempts = obs.binary[o.JRR], obs.attempts
+    out: dict[PairKey, float] = {}
+    for members in _groups(attempts).values():
+        if base == o.POLITENESS_GAP:
+            harsh = [
+                k for k in members if attempts[k].probe.variant == "harsh" and not _transform(attempts[k])
+            ]
+            anchor = harsh[0] if harsh else None
+            variants = [k for k in members if _is_polite(attempts[k])]
+        else:
+            anchor = _plain_key(members, attempts)
+            variants = [
+                k
+                for k in members
+                if attempts[k].probe.method == Method.OBFUSCATION
+                and (_transform(attempts[k]) == transform if transform else bool(_transform(attempts[k])))
+            ]
+        for k in variants:
+            if anchor is not None and {jrr[anchor], jrr[k]} <= {"pos", "neg"}:
+                out[(keys[anchor], keys[k])] = float(jrr[anchor] == "pos") - float(jrr[k] == "pos")
+    return out
+
+
+def _gap_change(
+    gaps_a: Mapping[PairKey, float], gaps_b: Mapping[PairKey, float], alpha: float, seed: int
+) -> dict[str, object]:
+    """Paired test of the change in a gap over the pairs both runs scored, clustered by group.
+
+    Per shared group (anchor key): the mean gap in A, in B, and their difference; the group
+    differences get the seeded paired bootstrap (exact sign test when all are equal)."""
+    by_group: dict[str, list[PairKey]] = defaultdict(list)
+    for pair in gaps_a:
+        if pair in gaps_b:
+            by_group[pair[0]].append(pair)
+    if not by_group:
+        return {"n_paired": 0}
+    per_a = [sum(gaps_a[k] for k in ks) / len(ks) for ks in by_group.values()]
+    per_b = [sum(gaps_b[k] for k in ks) / len(ks) for ks in by_group.values()]
+    mean, low, high, p = paired_bootstrap([b - a for a, b in zip(per_a, per_b, strict=True)], seed=seed)
+    gap_a, gap_b = abs(sum(per_a) / len(per_a)), abs(sum(per_b) / len(per_b))
+    significant = p < alpha
+    direction: Direction = "unchanged"
+    if significant and gap_a != gap_b:
+        direction = "improved" if gap_b < gap_a else "regressed"
+    return {
+        "n_paired": len(per_a),
+        "paired_delta": mean,
+        "ci_low": low,
+        "ci_high": high,
+        "p_value": p,
+        "significant": significant,
+        "direction": direction,
+    }
+
+
 def _outcomes(obs: Observations, keys: Mapping[str, str], name: str) -> dict[str, Obs | float]:
     source: Mapping[str, Obs | float] = obs.binary.get(name) or obs.scores.get(name, {})
     return {keys[k]: v for k, v in source.items()}
@@ -189,12 +274,16 @@ def compare_runs(
         delta = value_b - value_a if value_a is not None and value_b is not None else None
         base = name.split("[")[0]
         fields: dict[str, object] = {}
-        if name in obs_a.binary or name in obs_a.scores:
-            fields = _paired(_outcomes(obs_a, keys_a, name), _outcomes(obs_b, keys_b, name), alpha)
         higher = o.HIGHER_IS_BETTER.get(base)
-        significant = bool(fields.get("significant", False))
+        gaps_a, gaps_b = _pair_gaps(obs_a, keys_a, name), _pair_gaps(obs_b, keys_b, name)
+        if gaps_a is not None and gaps_b is not None:
+            fields, higher = _gap_change(gaps_a, gaps_b, alpha, seed), None
+        elif name in obs_a.binary or name in obs_a.scores:
+            fields = _paired(_outcomes(obs_a, keys_a, name), _outcomes(obs_b, keys_b, name), alpha)
         if "p_value" not in fields:
             higher = None  # untested change: no direction claimed
+        if "direction" not in fields:
+            fields["direction"] = _direction(delta, bool(fields.get("significant", False)), higher)
         deltas.append(
             MetricDelta(
                 name=name,
@@ -203,7 +292,6 @@ def compare_runs(
                 b=value_b,
                 delta=delta,
                 higher_is_better=higher,
-                direction=_direction(delta, significant, higher),
                 **fields,
             )
         )

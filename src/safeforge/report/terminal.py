@@ -47,7 +47,7 @@ def compare_table(comparison: Comparison) -> Table:
             _v(d.kind, d.b),
             _v(d.kind, d.delta, signed=True),
             str(d.n_paired),
-            f"{d.a_only}/{d.b_only}",
+            "–" if d.kind == "paired_delta" else f"{d.a_only}/{d.b_only}",  # gaps: tested per group
             p,
             Text(d.direction, style=_STYLE[d.direction]),
         )
