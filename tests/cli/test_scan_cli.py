@@ -201,3 +201,39 @@ def test_generation_and_client_flags_reach_the_request_and_config(
     saved = (tmp_path / "run" / "config.yaml").read_text()
     for line in ("requests_per_minute: 6000.0", "timeout_s: 5.0", "max_retries: 1", "seed: 3"):
         assert line in saved
+
+
+def test_full_disk_stops_with_one_error_line_and_resume_completes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A store capped with ``PRAGMA max_page_count`` raises SQLite's real "database or disk is
+    full"; the scan stops with one line, keeps its commits, and a resume finishes the job."""
+    n = 150
+    data = _csv(tmp_path, "id,prompt\n" + "".join(f"{i},prompt {i} {'x' * 200}\n" for i in range(n)))
+    run_dir = tmp_path / "run"
+    server = OpenAIServer(echo)
+    with server.running() as url:
+        args = ["--target", "openai:m", "--base-url", url, "--dataset", str(data), "--concurrency", "4", "-q"]
+        monkeypatch.setenv("SAFEFORGE_STORE_MAX_PAGES", "24")
+        code, _, err = _cli(monkeypatch, capsys, "scan", *args, "--run-dir", str(run_dir), "--no-report")
+        assert code != 0
+        lines = err.strip().splitlines()
+        assert len(lines) == 1, err
+        assert lines[0].startswith("error: disk full")
+        assert str(run_dir) in lines[0]
+        assert f"--resume {run_dir}" in lines[0]
+        before = set(_stored(run_dir / "run.sqlite"))
+        assert 0 < len(before) < n
+        asked_before = len(server.requests)
+
+        monkeypatch.delenv("SAFEFORGE_STORE_MAX_PAGES")
+        code, out, err = _cli(monkeypatch, capsys, "scan", "--resume", str(run_dir), "-q", "--no-report")
+        assert code == 0, err
+    stored = _stored(run_dir / "run.sqlite")
+    assert len(stored) == n
+    assert len(set(stored)) == n
+    assert f"{n} attempts ({n} answered, 0 errors)" in out
+    committed = {f"prompt {pid.rsplit(':', 1)[1]} {'x' * 200}" for pid in before}
+    asked_after = [r.prompt for r in server.requests[asked_before:]]
+    assert not committed & set(asked_after)  # nothing committed before the failure was asked again
+    assert len(asked_after) == len(set(asked_after)) == n - len(before)

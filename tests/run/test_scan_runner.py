@@ -213,3 +213,19 @@ def test_endpoint_dying_mid_run_stops_the_scan_and_keeps_answers(tmp_path: Path)
     rows = _rows(cfg.run_dir)
     assert sum(ok for _, ok in rows) == 5
     assert len(rows) == 5 + 49  # the 50th failure stopped the run instead of being stored
+
+
+def test_enospc_writing_the_run_files_is_one_disk_full_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import os
+
+    def no_space(self: Path, *args: object, **kwargs: object) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
+
+    with serve(echo) as url:
+        cfg = _config(tmp_path, url, n=3)
+        monkeypatch.setattr(Path, "write_text", no_space)  # config.yaml is the first file written
+        with pytest.raises(SafeforgeError, match=r"disk full.*--resume"):
+            scan(cfg, progress=False)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import errno
+import sqlite3
 import sys
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from pathlib import Path
@@ -78,23 +80,43 @@ async def scan_async(config: ScanConfig, *, progress: bool | None = None) -> Run
         seed=config.seed,
     )
     meta = {"config": config.redacted(), "fingerprint": config.fingerprint(probes), "n_probes": len(probes)}
-    done = _check_resume(config, probes, meta)
-    todo = [(seq, p) for seq, p in enumerate(probes) if p.id not in done]
-    if todo:
-        target = create_target(config.target, config.target_options())
-        try:
-            writer = _Writer(config.run_dir, meta)
-            await _generate_async(target, todo, writer, _progress(progress), len(probes), config.concurrency)
-        finally:
-            await target.aclose()
-    run = Run(config.run_dir, config)
-    if store_path(run.dir).is_file():
-        await judge_run_async(run, config.judges)
-        if config.report:
-            from safeforge.report import write_run_outputs
+    with _stop_on_full_disk(config.run_dir):
+        done = _check_resume(config, probes, meta)
+        todo = [(seq, p) for seq, p in enumerate(probes) if p.id not in done]
+        if todo:
+            target = create_target(config.target, config.target_options())
+            try:
+                writer = _Writer(config.run_dir, meta)
+                await _generate_async(
+                    target, todo, writer, _progress(progress), len(probes), config.concurrency
+                )
+            finally:
+                await target.aclose()
+        run = Run(config.run_dir, config)
+        if store_path(run.dir).is_file():
+            await judge_run_async(run, config.judges)
+            if config.report:
+                from safeforge.report import write_run_outputs
 
-            write_run_outputs(run)
+                write_run_outputs(run)
     return run
+
+
+@contextlib.contextmanager
+def _stop_on_full_disk(run_dir: Path) -> Iterator[None]:
+    """Turn a full disk (SQLite's "database or disk is full", or ``ENOSPC`` writing a file)
+    into one clear error. Each batch of attempts is its own transaction, so everything
+    committed before the failure is intact and ``--resume`` carries on from there."""
+    try:
+        yield
+    except (sqlite3.OperationalError, OSError) as exc:
+        full = "full" in str(exc) if isinstance(exc, sqlite3.OperationalError) else exc.errno == errno.ENOSPC
+        if not full:
+            raise
+        raise SafeforgeError(
+            f"disk full: cannot write to {run_dir}; attempts committed so far are kept, so free some "
+            f"space and re-run with --resume {run_dir} to continue with nothing lost"
+        ) from None
 
 
 def _check_resume(config: ScanConfig, probes: Sequence[Probe], meta: dict[str, Any]) -> set[str]:
@@ -151,7 +173,11 @@ class _Writer:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             _write_config_yaml(self.run_dir, self.meta)
             self.store = Store(store_path(self.run_dir), create=True)
-        self.store.put_attempts(rows, self.meta if first else None)
+        try:
+            self.store.put_attempts(rows, self.meta if first else None)
+        except BaseException:
+            self.buffer[:0] = rows  # not committed: keep them for the next flush (or close)
+            raise
         for callback in self.on_commit:
             callback(len(rows))
 
@@ -161,9 +187,11 @@ class _Writer:
             self.flush()
 
     def close(self) -> None:
-        self.flush()
-        if self.store is not None:
-            self.store.close()
+        try:
+            self.flush()
+        finally:
+            if self.store is not None:
+                self.store.close()
 
 
 async def _generate_async(

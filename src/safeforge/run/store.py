@@ -7,11 +7,16 @@ asked again. Attempts arrive in small batches, each one transaction: with WAL an
 costs well under a millisecond. Verdicts live in their own table keyed by (probe, judge,
 task), so judging again replaces instead of duplicating. Records are stored as their own
 JSON, so the store reads back exactly what the pipeline produced.
+
+``SAFEFORGE_STORE_MAX_PAGES`` (tests only) caps the database at that many pages with
+SQLite's ``PRAGMA max_page_count``, so SQLite raises its genuine "database or disk is full"
+error without filling a real disk.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Mapping, Sequence
@@ -23,6 +28,7 @@ from safeforge.errors import SafeforgeError
 from safeforge.records import FORMAT_VERSION, Attempt, Verdict
 
 STORE_NAME = "run.sqlite"
+MAX_PAGES_ENV = "SAFEFORGE_STORE_MAX_PAGES"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS attempts (
@@ -57,6 +63,8 @@ class Store:
             self._db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+            if max_pages := os.environ.get(MAX_PAGES_ENV):
+                self._db.execute(f"PRAGMA max_page_count = {int(max_pages)}")
             self._db.executescript(SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise SafeforgeError(f"{path}: not a safeforge run store ({exc})") from None
@@ -165,4 +173,7 @@ class _Transaction:
     def __exit__(
         self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._db.execute("ROLLBACK" if et is not None else "COMMIT")
+        if et is None:
+            self._db.execute("COMMIT")
+        elif self._db.in_transaction:  # SQLite already rolled back after e.g. "disk is full"
+            self._db.execute("ROLLBACK")
