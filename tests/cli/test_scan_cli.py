@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from safeforge.cli import main
-from safeforge.testing import OpenAIServer, echo, serve
+from safeforge.testing import Fault, OpenAIServer, echo, serve
 
 CLI = [sys.executable, "-c", "from safeforge.cli import main; main()"]
 
@@ -237,3 +237,23 @@ def test_full_disk_stops_with_one_error_line_and_resume_completes(
     asked_after = [r.prompt for r in server.requests[asked_before:]]
     assert not committed & set(asked_after)  # nothing committed before the failure was asked again
     assert len(asked_after) == len(set(asked_after)) == n - len(before)
+
+
+def test_repeated_base_url_spreads_the_scan_and_routes_around_a_failing_replica(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    n = 24
+    data = _csv(tmp_path, "prompt\n" + "".join(f"prompt {i}\n" for i in range(n)))
+    bad, good = OpenAIServer(lambda r: Fault.server_error()), OpenAIServer(echo)
+    run_dir = tmp_path / "run"
+    with bad.running() as url_bad, good.running() as url_good:
+        code, out, err = _cli(
+            monkeypatch, capsys, "scan", "--target", "openai:m", "--base-url", url_bad,
+            "--base-url", url_good, "--dataset", str(data), "--run-dir", str(run_dir),
+            "--max-retries", "1", "--concurrency", "4", "-q", "--no-report",
+        )  # fmt: skip
+    assert code == 0, err
+    assert f"{n} attempts ({n} answered, 0 errors)" in out
+    assert len(bad.requests) > 0
+    assert sorted(r.prompt for r in good.requests) == sorted(f"prompt {i}" for i in range(n))
+    assert f"base_url:\n- {url_bad}\n- {url_good}\n" in (run_dir / "config.yaml").read_text()

@@ -81,3 +81,21 @@ def test_fingerprint_tracks_what_is_asked() -> None:
     other = base.model_copy(update={"seed": 1})
     assert base.fingerprint([probe]) != other.fingerprint([probe])
     assert base.fingerprint([probe]) != base.fingerprint([probe.model_copy(update={"id": "b"})])
+
+
+def test_base_url_may_be_a_list_redacted_and_fingerprinted(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "target: openai:m\nbase_url:\n  - http://bob:pa55@127.0.0.1:1/v1\n  - http://127.0.0.1:2/v1?key=zz9\n"
+    )
+    cfg = ScanConfig.load(config)
+    assert cfg.target_options().base_url == (
+        "http://bob:pa55@127.0.0.1:1/v1",
+        "http://127.0.0.1:2/v1?key=zz9",
+    )
+    saved = cfg.redacted()["base_url"]
+    assert saved == ["http://***@127.0.0.1:1/v1", "http://127.0.0.1:2/v1?key=***"]
+    single = cfg.model_copy(update={"base_url": "http://bob:pa55@127.0.0.1:1/v1"})
+    assert single.target_options().base_url == "http://bob:pa55@127.0.0.1:1/v1"
+    assert single.fingerprint([]) != cfg.fingerprint([])
+    assert any(line.startswith("base_url:") for line in single.fingerprint_diff(cfg.redacted()))

@@ -184,3 +184,43 @@ def test_retry_after_parsing() -> None:
     assert _retry_after(None) is None
     assert _retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
     assert _retry_after("soon") is None
+
+
+def _two_url_target(url_a: str, url_b: str, **kw: object) -> OpenAITarget:
+    options = TargetOptions(base_url=(url_a, url_b), api_key_env="SF_TEST_KEY", **kw)  # type: ignore[arg-type]
+    return OpenAITarget("mock-model", options, backoff_base_s=0.01)
+
+
+def test_several_urls_share_the_load_under_one_concurrency_limit() -> None:
+    a, b = OpenAIServer(echo, latency_s=0.2), OpenAIServer(echo, latency_s=0.2)
+    with a.running() as url_a, b.running() as url_b:
+        start = time.perf_counter()
+        out = _run(_two_url_target(url_a, url_b, concurrency=2), [_probe(i) for i in range(6)])
+        elapsed = time.perf_counter() - start
+    assert [c.text for c in out] == [f"echo: q{i}" for i in range(6)]
+    assert len(a.requests) == len(b.requests) == 3  # least-in-flight alternates between them
+    # 2 in flight overall, 0.2 s each: 3 rounds; a limit per URL (4 in flight) would take 0.4 s
+    assert elapsed >= 0.6
+
+
+def test_a_url_answering_500_is_routed_around() -> None:
+    bad, good = OpenAIServer(lambda r: Fault.server_error()), OpenAIServer(echo)
+    with bad.running() as url_bad, good.running() as url_good:
+        out = _run(
+            _two_url_target(url_bad, url_good, max_retries=1, concurrency=4), [_probe(i) for i in range(20)]
+        )
+    assert [c.text for c in out] == [f"echo: q{i}" for i in range(20)]
+    assert len(bad.requests) > 0  # it was tried ...
+    assert len(good.requests) == 20  # ... and each failure there was retried on the other URL
+    assert all(
+        c.retries == (1 if f"q{i}" in {r.prompt for r in bad.requests} else 0) for i, c in enumerate(out)
+    )
+
+
+def test_several_urls_fail_fast_only_when_none_is_reachable() -> None:
+    dead = "http://127.0.0.1:9/v1"  # port 9 (discard): nothing listens there
+    with serve(echo) as url:
+        out = _run(_two_url_target(dead, url), [_probe(i) for i in range(4)])
+    assert [c.text for c in out] == [f"echo: q{i}" for i in range(4)]
+    with pytest.raises(SafeforgeError, match="cannot reach"):
+        _run(_two_url_target(dead, "http://127.0.0.1:9/v2"), [_probe(1)])

@@ -24,7 +24,8 @@ def scan(
         str | None, typer.Option(help="openai:MODEL, hf:PATH, replay:FILE, python:MOD:FN, mock")
     ] = None,
     base_url: Annotated[
-        str | None, typer.Option(help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1")
+        list[str] | None,
+        typer.Option(help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (repeatable: replicas)"),
     ] = None,
     api_key_env: Annotated[
         str | None, typer.Option(help="Env var holding the API key [OPENAI_API_KEY]")
@@ -69,7 +70,7 @@ def scan(
 
     flags: dict[str, Any] = {
         "target": target,
-        "base_url": base_url,
+        "base_url": base_url[0] if base_url and len(base_url) == 1 else base_url or None,
         "api_key_env": api_key_env,
         "datasets": dataset or None,
         "suite": suite,

@@ -55,7 +55,10 @@ class ScanConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     target: str = Field(description="Target spec: openai:MODEL, hf:PATH, replay:FILE, python:MOD:FN, mock.")
-    base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint, e.g. http://host/v1.")
+    base_url: str | list[str] | None = Field(
+        default=None,
+        description="OpenAI-compatible endpoint, e.g. http://host/v1, or a list of them (replicas).",
+    )
     api_key_env: str = Field(default="OPENAI_API_KEY", description="Env var holding the API key.")
     datasets: list[str] = Field(default_factory=list, description="Dataset files ([FORMAT:]PATH).")
     suite: str | None = None
@@ -113,7 +116,7 @@ class ScanConfig(BaseModel):
 
     def target_options(self) -> TargetOptions:
         return TargetOptions(
-            base_url=self.base_url,
+            base_url=self.base_url if isinstance(self.base_url, str | None) else tuple(self.base_url) or None,
             api_key_env=self.api_key_env,
             timeout_s=self.timeout_s,
             max_retries=self.max_retries,
@@ -126,8 +129,10 @@ class ScanConfig(BaseModel):
     def redacted(self) -> dict[str, Any]:
         """JSON-safe dict with credentials in URLs replaced by ``***`` (what gets saved)."""
         data = self.model_dump(mode="json")
-        if self.base_url:
+        if isinstance(self.base_url, str):
             data["base_url"] = redact_url(self.base_url)
+        elif self.base_url:
+            data["base_url"] = [redact_url(url) for url in self.base_url]
         return data
 
     def fingerprint(self, probes: Sequence[Probe]) -> str:

@@ -33,7 +33,8 @@ class TargetOptions(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    base_url: str | None = None
+    base_url: str | tuple[str, ...] | None = None
+    """One endpoint, or several (replicas) that a target may spread requests over."""
     api_key_env: str = "OPENAI_API_KEY"
     timeout_s: float = Field(default=60.0, gt=0)
     max_retries: int = Field(default=4, ge=0)

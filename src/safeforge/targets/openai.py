@@ -5,10 +5,13 @@ Built on aiohttp: on loopback it sustains several thousand requests per second w
 httpx async client stalls in the low hundreds, and the HTTP client is the bottleneck of a
 scan. One ``asyncio.Semaphore`` bounds concurrency; transient failures (429, 5xx, timeouts,
 dropped connections) are retried with exponential backoff and jitter, honouring
-``Retry-After``. Failures that doom the whole run (401/403, or an endpoint that cannot be
-reached or has no such model before anything succeeded) raise ``SafeforgeError`` at once
-instead of producing thousands of identical per-probe errors; so does a long streak of
-probes failing after all retries (the endpoint died mid-run).
+``Retry-After``. Several base URLs (replicas of one deployment) share that one limit: each
+request goes to the URL with the fewest requests in flight, and a failed request is retried
+on a URL it has not failed on yet before any backoff. Failures that doom the whole run
+(401/403, or an endpoint that cannot be reached or has no such model before anything
+succeeded; with several URLs, none reachable) raise ``SafeforgeError`` at once instead
+of producing thousands of identical per-probe errors; so does a long streak of probes
+failing after all retries (the endpoint died mid-run).
 
 The API key comes from the environment variable named by ``api_key_env`` and is never
 logged, stored or echoed in an error message.
@@ -82,14 +85,21 @@ class OpenAITarget:
         self.model = model
         self.id = f"openai:{model}"
         self.options = options
-        base = (options.base_url or DEFAULT_BASE_URL).rstrip("/")
-        if urlsplit(base).scheme not in {"http", "https"}:
-            raise SafeforgeError(f"--base-url must start with http:// or https:// (got {_safe_url(base)!r})")
-        self.url = f"{base}/chat/completions"
-        self._shown_url = _safe_url(self.url)
+        given = (options.base_url,) if isinstance(options.base_url, str) else options.base_url
+        bases = [b.rstrip("/") for b in given or (DEFAULT_BASE_URL,)]
+        for base in bases:
+            if urlsplit(base).scheme not in {"http", "https"}:
+                raise SafeforgeError(
+                    f"--base-url must start with http:// or https:// (got {_safe_url(base)!r})"
+                )
+        self.urls = tuple(f"{base}/chat/completions" for base in bases)
+        self._shown = [_safe_url(url) for url in self.urls]
+        self._in_flight = [0] * len(self.urls)
+        self._sent = [0] * len(self.urls)
+        self._unreachable: set[int] = set()
         self._key = os.environ.get(options.api_key_env) or None
-        parts = urlsplit(base)
-        self._secrets = [s for s in (self._key, parts.password, parts.query) if s]
+        parts = [urlsplit(base) for base in bases]
+        self._secrets = [s for s in (self._key, *(p.password for p in parts), *(p.query for p in parts)) if s]
         if self._key is None and options.base_url is None:
             raise SafeforgeError(
                 f"no API key: set the environment variable {options.api_key_env} "
@@ -141,16 +151,24 @@ class OpenAITarget:
         }
         async with self._semaphore:
             error = ""
+            failed_on: set[int] = set()
             for attempt in range(self.options.max_retries + 1):
                 if self._rate is not None:
                     await self._rate.wait_async()
+                url = self._pick(failed_on)
+                self._in_flight[url] += 1
                 start = time.perf_counter()
                 try:
-                    return await self._post_async(payload, attempt, start)
+                    return await self._post_async(url, payload, attempt, start)
                 except _Retry as retry:
                     error = retry.error
-                    if attempt < self.options.max_retries:
-                        await asyncio.sleep(self._delay(attempt, retry.delay))
+                    failed_on.add(url)
+                    if len(failed_on) == len(self.urls):  # every URL failed once: back off
+                        failed_on.clear()
+                        if attempt < self.options.max_retries:
+                            await asyncio.sleep(self._delay(attempt, retry.delay))
+                finally:
+                    self._in_flight[url] -= 1
             self._failure_streak += 1
             if self._failure_streak >= self._streak_limit:
                 raise SafeforgeError(
@@ -159,11 +177,22 @@ class OpenAITarget:
                 )
             return Completion(error=self._scrub(error), retries=self.options.max_retries)
 
-    async def _post_async(self, payload: dict[str, Any], attempt: int, start: float) -> Completion:
-        """One HTTP round trip: a Completion, ``_Retry`` for transient failures, or
-        ``SafeforgeError`` for failures that doom the run."""
+    def _pick(self, failed_on: set[int]) -> int:
+        """Index of the URL with the fewest requests in flight (then the fewest sent) among
+        those this request has not failed on."""
+        index = min(
+            (i for i in range(len(self.urls)) if i not in failed_on),
+            key=lambda i: (self._in_flight[i], self._sent[i]),
+        )
+        self._sent[index] += 1
+        return index
+
+    async def _post_async(self, url: int, payload: dict[str, Any], attempt: int, start: float) -> Completion:
+        """One HTTP round trip to ``self.urls[url]``: a Completion, ``_Retry`` for transient
+        failures, or ``SafeforgeError`` for failures that doom the run."""
+        shown = self._shown[url]
         try:
-            async with self._client().post(self.url, json=payload) as resp:
+            async with self._client().post(self.urls[url], json=payload) as resp:
                 if resp.status == 200:
                     data = await resp.json(content_type=None)
                     self._any_success = True
@@ -174,9 +203,10 @@ class OpenAITarget:
         except TimeoutError:
             raise _Retry(f"timed out after {self.options.timeout_s:g} s") from None
         except aiohttp.ClientConnectorError as exc:
-            if not self._any_success:
+            self._unreachable.add(url)
+            if not self._any_success and len(self._unreachable) == len(self.urls):
                 raise SafeforgeError(
-                    f"cannot reach {self._shown_url}: {exc.os_error.strerror or type(exc.os_error).__name__}"
+                    f"cannot reach {shown}: {exc.os_error.strerror or type(exc.os_error).__name__}"
                     "; is the server running and --base-url right?"
                 ) from None
             raise _Retry(f"connection failed: {type(exc).__name__}") from None
@@ -184,7 +214,7 @@ class OpenAITarget:
             raise _Retry(f"{type(exc).__name__}: HTTP {exc.status} {exc.message[:200]}") from None
         except (aiohttp.ClientError, ValueError) as exc:
             raise _Retry(f"{type(exc).__name__}: {self._scrub(str(exc))[:200]}") from None
-        detail = f"HTTP {resp.status} from {self._shown_url}: {_error_message(body)}"
+        detail = f"HTTP {resp.status} from {shown}: {_error_message(body)}"
         if resp.status in _FATAL:
             raise SafeforgeError(f"{self._scrub(detail)}; check the API key in ${self.options.api_key_env}")
         if resp.status == 404 and not self._any_success:
