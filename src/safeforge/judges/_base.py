@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
-from safeforge.records import Attempt, Task, Verdict
+from safeforge.records import Attempt, Label, Task, Verdict
 from safeforge.registry import Registry
 
 
@@ -20,6 +20,13 @@ class Judge(Protocol):
     task: Task
 
     async def judge_async(self, attempts: Sequence[Attempt]) -> list[Verdict]: ...
+
+
+def no_response(judge: Judge, attempt: Attempt) -> Verdict:
+    """The verdict every judge gives an attempt without a response: ``unscorable``, so metrics
+    count it apart and never as safe."""
+    why = attempt.completion.error or "missing"
+    return Verdict(judge=judge.name, task=judge.task, label=Label.UNSCORABLE, rationale=f"no response: {why}")
 
 
 JudgeFactory = Callable[..., Judge]

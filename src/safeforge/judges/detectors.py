@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from safeforge.judges._base import no_response
 from safeforge.judges.rules import classify_refusal, normalize
 from safeforge.records import Attempt, Label, Task, Verdict
 
@@ -151,7 +152,7 @@ class LeakJudge:
     def _one(self, a: Attempt) -> Verdict:
         canary, system = a.probe.meta.get("canary", ""), a.probe.system or ""
         if not a.ok:
-            return Verdict(judge=self.name, task=self.task, label=Label.UNSCORABLE, rationale="no response")
+            return no_response(self, a)
         if not canary and not system:
             return Verdict(
                 judge=self.name,
@@ -194,9 +195,7 @@ class AbstentionJudge:
         out = []
         for a in attempts:
             if not a.ok:
-                out.append(
-                    Verdict(judge=self.name, task=self.task, label=Label.UNSCORABLE, rationale="no response")
-                )
+                out.append(no_response(self, a))
                 continue
             r = classify_refusal(a.response)
             abstained = r.label is Label.ABSTAIN or not (a.response or "").strip()

@@ -21,6 +21,7 @@ import json
 import re
 from collections.abc import Sequence
 
+from safeforge.judges._base import no_response
 from safeforge.records import Attempt, Expected, Label, Message, Probe, Task, Verdict
 from safeforge.targets import Generation, Target, TargetOptions, create_target
 
@@ -177,9 +178,7 @@ class LLMJudge:
         todo = [i for i, a in enumerate(attempts) if a.ok]
         for i, a in enumerate(attempts):
             if not a.ok:
-                out[i] = Verdict(
-                    judge=self.name, task=self.task, label=Label.UNSCORABLE, rationale="no response"
-                )
+                out[i] = no_response(self, a)
         step = max(1, self.target.batch_size)
         chunks = [todo[start : start + step] for start in range(0, len(todo), step)]
         try:  # the target bounds its own concurrency; chunks go out together

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from safeforge.judges._base import Judge
+from safeforge.judges._base import Judge, no_response
 from safeforge.judges.heads import (
     F32,
     HEADS_PATH,
@@ -24,10 +24,6 @@ from safeforge.judges.heads import (
 )
 from safeforge.judges.rules import classify_refusal
 from safeforge.records import Attempt, Label, Task, Verdict
-
-
-def _unscorable(judge: str, task: Task, why: str) -> Verdict:
-    return Verdict(judge=judge, task=task, label=Label.UNSCORABLE, rationale=why)
 
 
 class RulesJudge:
@@ -42,9 +38,7 @@ class RulesJudge:
         out = []
         for a in attempts:
             if not a.ok:
-                out.append(
-                    _unscorable(self.name, self.task, f"no response: {a.completion.error or 'missing'}")
-                )
+                out.append(no_response(self, a))
                 continue
             r = classify_refusal(a.response)
             out.append(
@@ -102,10 +96,7 @@ class EmbedJudge:
     async def judge_async(self, attempts: Sequence[Attempt]) -> list[Verdict]:
         ok = [i for i, a in enumerate(attempts) if a.ok]
         texts = [attempts[i].response or "" for i in ok]
-        out: list[Verdict] = [
-            _unscorable(self.name, self.task, f"no response: {a.completion.error or 'missing'}")
-            for a in attempts
-        ]
+        out: list[Verdict] = [no_response(self, a) for a in attempts]
         if not ok:
             return out
         if self.task is Task.HARM:
@@ -184,9 +175,7 @@ class CascadeJudge:
         unsure: list[int] = []
         for i, a in enumerate(attempts):
             if not a.ok:
-                out.append(
-                    _unscorable(self.name, self.task, f"no response: {a.completion.error or 'missing'}")
-                )
+                out.append(no_response(self, a))
                 continue
             r = classify_refusal(a.response)
             out.append(

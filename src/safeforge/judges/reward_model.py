@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from safeforge.errors import SafeforgeError, require
+from safeforge.judges._base import no_response
 from safeforge.records import Attempt, Label, Task, Verdict
 
 
@@ -77,10 +78,7 @@ class RewardModelJudge:
     async def judge_async(self, attempts: Sequence[Attempt]) -> list[Verdict]:
         ok = [i for i, a in enumerate(attempts) if a.ok]
         values = self.scores([attempts[i].probe.prompt for i in ok], [attempts[i].response or "" for i in ok])
-        out = [
-            Verdict(judge=self.name, task=self.task, label=Label.UNSCORABLE, rationale="no response")
-            for _ in attempts
-        ]
+        out = [no_response(self, a) for a in attempts]
         for i, s in zip(ok, values, strict=True):
             out[i] = Verdict(
                 judge=self.name,
