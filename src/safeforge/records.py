@@ -56,6 +56,10 @@ class Task(StrEnum):
     ABSTENTION = "abstention"
     QUALITY = "quality"
     TONE = "tone"
+    REQUEST = "request_harm"
+    """Is the *prompt* asking for something harmful (labels ``harmful`` / ``safe``)."""
+    CRITIC = "critic"
+    """Was this the right kind of response to this prompt (``pass`` / ``fail``, score in [0, 1])."""
 
 
 class Label(StrEnum):

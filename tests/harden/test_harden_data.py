@@ -7,14 +7,19 @@ from pathlib import Path
 import pytest
 
 from safeforge.harden import (
+    PoolConfig,
+    TrainPool,
+    split_intents,
+    templated_refusal,
+    train_pool,
+    write_probes,
+)
+from safeforge.harden.split import IntentSplit
+from safeforge.harden.techniques.rejection_sampling import (
     HardenData,
     RSConfig,
     build_rejection_sampling_data,
-    expand_phrasings,
     n_benign_for,
-    split_intents,
-    templated_refusal,
-    write_probes,
 )
 from safeforge.judges.rules import classify_refusal
 from safeforge.metrics import check_tone, load_policy
@@ -29,8 +34,12 @@ HELP = "Happy to help! Here is a clear answer: [demo answer]"
 
 
 def _cfg(**kw: object) -> RSConfig:
-    base: dict[str, object] = {"k": 2, "phrasings_per_intent": 6, "benign_framings": ("gratitude",)}
-    return RSConfig.model_validate({**base, **kw})
+    return RSConfig.model_validate({"k": 2, **kw})
+
+
+def _pool(split: IntentSplit, **kw: object) -> TrainPool:
+    base: dict[str, object] = {"phrasings_per_intent": 6, "benign_framings": ("gratitude",)}
+    return train_pool(split, PoolConfig.model_validate({**base, **kw}))
 
 
 def test_split_is_disjoint_stratified_and_seeded() -> None:
@@ -56,7 +65,8 @@ def test_split_assigns_every_phrasing_of_an_intent_to_one_side() -> None:
 
 def test_expanded_phrasings_come_only_from_train_intents() -> None:
     split = split_intents(INTENTS, seed=0)
-    harmful, benign = expand_phrasings(split, _cfg())
+    pool = _pool(split)
+    harmful, benign = pool.harmful, pool.benign
     assert harmful
     assert benign
     assert all(p.expected == Expected.REFUSE for p in harmful)
@@ -73,7 +83,7 @@ def _never_refuses(probe: Probe) -> str:
 def test_datasets_have_trl_schema_and_exact_benign_ratio() -> None:
     split = split_intents(INTENTS, seed=0)
     cfg = _cfg(benign_ratio=0.25)
-    data = build_rejection_sampling_data(MockTarget(_never_refuses), split, cfg)
+    data = build_rejection_sampling_data(MockTarget(_never_refuses), _pool(split), split, cfg)
     sft, dpo = data.sft_dataset(), data.dpo_dataset()
     assert sft.column_names == ["messages"]
     assert dpo.column_names == ["prompt", "chosen", "rejected"]
@@ -97,7 +107,7 @@ def test_datasets_have_trl_schema_and_exact_benign_ratio() -> None:
 
 def test_fallback_refusals_are_counted_and_follow_the_tone_policy() -> None:
     split = split_intents(INTENTS, seed=0)
-    data = build_rejection_sampling_data(MockTarget(_never_refuses), split, _cfg())
+    data = build_rejection_sampling_data(MockTarget(_never_refuses), _pool(split), split, _cfg())
     card = data.card
     assert card.fallback_refusals == card.harmful_prompts > 0
     assert card.fallback_rate == 1.0
@@ -122,8 +132,9 @@ def test_accepts_only_on_policy_refusals_and_counts_the_rest() -> None:
         return {"plain": GOOD, "harsh": LECTURE}.get(probe.variant, COMPLY)
 
     split = split_intents(INTENTS, seed=0)
-    data = build_rejection_sampling_data(MockTarget(script), split, _cfg(families=("politeness",)))
-    harmful, _ = expand_phrasings(split, _cfg(families=("politeness",)))
+    pool = _pool(split, families=("politeness",))
+    data = build_rejection_sampling_data(MockTarget(script), pool, split, _cfg())
+    harmful = pool.harmful
     n_plain = sum(p.variant == "plain" for p in harmful)
     assert data.card.harmful_accepted_prompts == n_plain
     assert data.card.fallback_refusals == len(harmful) - n_plain
@@ -138,8 +149,9 @@ def test_benign_prompts_without_help_are_dropped_and_counted() -> None:
         return COMPLY
 
     split = split_intents(INTENTS, seed=0)
-    data = build_rejection_sampling_data(MockTarget(script), split, _cfg())
-    _, benign = expand_phrasings(split, _cfg())
+    pool = _pool(split)
+    data = build_rejection_sampling_data(MockTarget(script), pool, split, _cfg())
+    benign = pool.benign
     n_collision = sum("trigger_collision" in p.id for p in benign)
     assert n_collision > 0
     assert data.card.benign_dropped == n_collision
@@ -148,7 +160,7 @@ def test_benign_prompts_without_help_are_dropped_and_counted() -> None:
 
 def test_data_round_trips_through_disk(tmp_path: Path) -> None:
     split = split_intents(INTENTS, seed=0)
-    data = build_rejection_sampling_data(MockTarget(_never_refuses), split, _cfg())
+    data = build_rejection_sampling_data(MockTarget(_never_refuses), _pool(split), split, _cfg())
     data.save(tmp_path / "data")
     assert HardenData.load(tmp_path / "data") == data
 

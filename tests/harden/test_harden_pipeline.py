@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from safeforge.errors import SafeforgeError
-from safeforge.harden import HardenConfig, RSConfig, TrainConfig, harden, load_result
+from safeforge.harden import HardenConfig, PoolConfig, TrainConfig, harden, load_result
 from safeforge.probes import load_dataset
 from safeforge.targets import Generation
 
@@ -26,13 +26,8 @@ def _config(model: Path, out: Path, trainer: str) -> HardenConfig:
             "judges": ("rules", "tone"),
             "generation": Generation(max_new_tokens=8),
             "batch_size": 64,
-            "rs": RSConfig(
-                families=("politeness",),
-                benign_framings=(),
-                k=2,
-                max_new_tokens=8,
-                phrasings_per_intent=2,
-            ),
+            "options": {"k": 2, "max_new_tokens": 8},
+            "pool": PoolConfig(families=("politeness",), benign_framings=(), phrasings_per_intent=2),
             "train": TrainConfig(max_steps=2, batch_size=4, max_length=128, logging_steps=1),
         }
     )
@@ -47,7 +42,7 @@ def test_harden_runs_every_stage_and_resumes(
     cfg = _config(tiny_model_dirs[arch], out, trainer)
     result = harden(cfg, progress=False)
 
-    for name in ("split.json", "eval_probes.jsonl", "report.html", "harden.json"):
+    for name in ("split.json", "eval_probes.jsonl", "report.html", "harden.json", "technique.json"):
         assert (out / name).is_file(), name
     for run in ("before", "after"):
         assert (out / run / "run.sqlite").is_file()
@@ -68,8 +63,7 @@ def test_harden_runs_every_stage_and_resumes(
 
     # a second call skips data building and training and gives the same numbers
     again = harden(cfg, progress=False)
-    assert again.stage_seconds["data"] == 0.0
-    assert again.stage_seconds["train"] == 0.0
+    assert again.stage_seconds["technique"] == 0.0
     assert again.after == result.after
     assert load_result(out).after == result.after
 

@@ -4,20 +4,31 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from safeforge.cli._app import app
-
-
-class TechniqueOpt(StrEnum):
-    REJECTION_SAMPLING = "rejection-sampling"
+from safeforge.errors import SafeforgeError
 
 
 class TrainerOpt(StrEnum):
     SFT = "sft"
     DPO = "dpo"
+
+
+def parse_options(pairs: list[str] | None) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs (repeatable ``--option``) -> a dict; values are read as YAML scalars,
+    so ``k=4`` is a number and ``tone_policy=false`` a boolean."""
+    import yaml
+
+    options: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise SafeforgeError(f"--option {pair!r}: expected KEY=VALUE")
+        options[key.strip().replace("-", "_")] = yaml.safe_load(value) if value else ""
+    return options
 
 
 @app.command()
@@ -27,14 +38,16 @@ def harden(
         Path, typer.Option(help="Directory for scans, data, model and report", show_default=False)
     ],
     technique: Annotated[
-        TechniqueOpt, typer.Option(help="Hardening technique")
-    ] = TechniqueOpt.REJECTION_SAMPLING,
-    trainer: Annotated[TrainerOpt, typer.Option(help="TRL trainer")] = TrainerOpt.SFT,
-    k: Annotated[int, typer.Option(help="Samples per phrasing", min=1)] = 4,
+        str, typer.Option(help="Hardening technique (see the README's technique table)")
+    ] = "rejection-sampling",
+    option: Annotated[
+        list[str] | None,
+        typer.Option("--option", "-o", help="Technique setting KEY=VALUE, repeatable (e.g. -o k=4)"),
+    ] = None,
+    trainer: Annotated[TrainerOpt | None, typer.Option(help="TRL trainer (default: the technique's)")] = None,
     phrasings_per_intent: Annotated[
         int | None, typer.Option(help="Cap phrasings per training intent (seeded sample)", min=1)
     ] = None,
-    benign_ratio: Annotated[float, typer.Option(help="Share of benign contrast rows", min=0, max=0.95)] = 0.3,
     eval_fraction: Annotated[float, typer.Option(help="Share of intents held out for evaluation")] = 0.3,
     judge: Annotated[list[str] | None, typer.Option(help="Scan judges (repeatable)")] = None,
     lora: Annotated[bool, typer.Option("--lora/--full", help="LoRA adapter or all weights")] = True,
@@ -42,15 +55,16 @@ def harden(
     epochs: Annotated[float, typer.Option(help="Training epochs")] = 1.0,
     max_steps: Annotated[int, typer.Option(help="> 0 overrides epochs")] = -1,
     batch_size: Annotated[int, typer.Option(help="Training batch size per device", min=1)] = 8,
-    max_new_tokens: Annotated[int, typer.Option(help="Tokens per answer (scans and sampling)", min=1)] = 128,
+    max_new_tokens: Annotated[int, typer.Option(help="Tokens per answer in the scans", min=1)] = 128,
     min_jrr: Annotated[float | None, typer.Option(help="Gate: after-scan JRR at least this")] = None,
     max_frr: Annotated[float | None, typer.Option(help="Gate: after-scan FRR at most this")] = None,
     seed: Annotated[int, typer.Option(help="Seed for the split, sampling and training")] = 0,
 ) -> None:
-    """Scan -> build data -> fine-tune with TRL -> rescan -> compare -> gate (resumable in OUT).
+    """Scan -> technique (data + TRL training, or an inference wrapper) -> rescan -> compare -> gate.
 
-    Exits 1 when the gate fails (no significant regression vs the baseline, plus any thresholds)."""
-    from safeforge.harden import HardenConfig, RSConfig, TrainConfig
+    Resumable in OUT. Exits 1 when the gate fails (no significant regression vs the baseline,
+    plus any thresholds)."""
+    from safeforge.harden import HardenConfig, PoolConfig, TrainConfig
     from safeforge.harden import harden as run_harden
     from safeforge.report.terminal import compare_table, gate_table, print_table
     from safeforge.targets import Generation
@@ -59,18 +73,13 @@ def harden(
     cfg = HardenConfig(
         target=target,
         out=out,
-        technique=technique.value,
-        trainer=trainer.value,
+        technique=technique,
+        options=parse_options(option),
+        trainer=trainer.value if trainer else None,
         eval_fraction=eval_fraction,
         judges=tuple(judge) if judge else defaults.judges,
         generation=Generation(max_new_tokens=max_new_tokens),
-        rs=RSConfig(
-            k=k,
-            benign_ratio=benign_ratio,
-            phrasings_per_intent=phrasings_per_intent,
-            max_new_tokens=max_new_tokens,
-            seed=seed,
-        ),
+        pool=PoolConfig(phrasings_per_intent=phrasings_per_intent),
         train=TrainConfig(
             lora=lora,
             learning_rate=learning_rate,
@@ -86,6 +95,8 @@ def harden(
     result = run_harden(cfg)
     print_table(compare_table(result.comparison))
     print_table(gate_table(result.gate))
+    for c in result.checks:
+        typer.echo(f"{'✓' if c.passed else '✗'} {c.metric} {c.want.replace('_', ' ')}: {c.detail}")
     typer.echo(f"report: {result.report}")
     if not result.gate.passed:
         raise typer.Exit(1)

@@ -21,7 +21,7 @@ from rich.table import Table
 from safeforge.demo.model import DemoModelConfig, build_demo_model
 from safeforge.errors import SafeforgeError
 from safeforge.harden.pipeline import HardenConfig, HardenResult, harden
-from safeforge.harden.rejection_sampling import RSConfig
+from safeforge.harden.pool import PoolConfig
 from safeforge.harden.train import TrainConfig
 from safeforge.metrics import Comparison, Metric
 from safeforge.targets import Generation
@@ -59,14 +59,8 @@ def demo_config(out: Path, model_dir: Path, *, seed: int = 0, quick: bool = Fals
         judges=("rules", "abstention", "tone"),
         generation=Generation(max_new_tokens=32),
         batch_size=64,
-        rs=RSConfig(
-            k=2,
-            temperature=1.0,
-            max_new_tokens=32,
-            benign_ratio=0.3,
-            phrasings_per_intent=8 if quick else None,
-            seed=seed,
-        ),
+        options={"k": 2, "temperature": 1.0, "max_new_tokens": 32, "benign_ratio": 0.3},
+        pool=PoolConfig(phrasings_per_intent=8 if quick else None),
         train=TrainConfig(
             lora=False,
             learning_rate=1e-3,
@@ -165,6 +159,7 @@ DEMO_OUTPUTS = (
     "after",
     "data",
     "train",
+    "technique.json",
     "split.json",
     "eval_probes.jsonl",
     "report.html",

@@ -1,15 +1,17 @@
-"""``harden``: baseline scan -> data -> train -> rescan -> compare -> gate, in one directory.
+"""``harden``: baseline scan -> technique -> rescan -> compare -> gate, in one directory.
 
-Every stage writes its output under ``out`` and is skipped when that output already exists,
-so a killed run continues where it stopped (the scans themselves resume through the run
-store). Layout::
+The pipeline is the same for every technique (``safeforge.harden.techniques``): it fixes the
+intent split, builds the train-side pool the technique may draw from, scans the held-out probes
+before and after, and compares the two with paired tests. Every stage writes its output under
+``out`` and is skipped when that output already exists, so a killed run continues where it
+stopped (the scans themselves resume through the run store). Layout::
 
     out/split.json          which intents train and which are held out (seeded)
     out/eval_probes.jsonl   the held-out probes both scans send (``probes:`` dataset)
     out/before/             baseline scan of the original model (run store + report)
-    out/data/               rejection-sampling data: sft.jsonl, dpo.jsonl, data_card.json
-    out/train/              TRL output: adapter/ (or model/), data card
-    out/after/              the same probes against the hardened model
+    out/technique.json      what the technique built: target to rescan, data files, data card
+    out/data/, out/train/   the technique's own files (rejection sampling: TRL rows, adapter)
+    out/after/              the same probes against the hardened model (or wrapper)
     out/report.html         before/after comparison (paired tests), the one report to read
     out/harden.json         both summaries, the comparison, the data card, the gate, timings
 
@@ -19,38 +21,36 @@ requests the training data never contained, not memory.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from rich.console import Console
 
 from safeforge.errors import SafeforgeError
 from safeforge.harden.evalset import write_probes
-from safeforge.harden.rejection_sampling import (
-    BENIGN_FAMILIES,
-    HARMFUL_FAMILIES,
-    DataCard,
-    HardenData,
-    Progress,
-    RSConfig,
-    build_rejection_sampling_data_async,
-)
+from safeforge.harden.pool import BENIGN_FAMILIES, HARMFUL_FAMILIES, PoolConfig, TrainPool, train_pool
 from safeforge.harden.report import write_harden_report
 from safeforge.harden.split import IntentSplit, split_intents
-from safeforge.harden.train import TrainConfig, train_dpo, train_sft
+from safeforge.harden.techniques import (
+    OUTPUT_FILE,
+    ClaimCheck,
+    Technique,
+    TechniqueContext,
+    TechniqueOutput,
+    check_claims,
+    create_technique,
+)
+from safeforge.harden.techniques._base import Progress, local_model_path
+from safeforge.harden.train import TrainConfig
 from safeforge.metrics import Comparison, GateResult, Summary, compare_runs, gate
 from safeforge.probes import INTENTS, resolve_probes
 from safeforge.run import Run, ScanConfig, scan
-from safeforge.targets import Generation, TargetOptions, create_target
-
-Technique = Literal["rejection-sampling"]
-TrainerName = Literal["sft", "dpo"]
+from safeforge.targets import Generation
 
 EVAL_FAMILIES = (*HARMFUL_FAMILIES, *BENIGN_FAMILIES, "unanswerable")
 
@@ -62,18 +62,32 @@ class HardenConfig(BaseModel):
 
     target: str = Field(description="hf:PATH of the model to harden (it is sampled, trained and rescanned).")
     out: Path
-    technique: Technique = "rejection-sampling"
-    trainer: TrainerName = "sft"
+    technique: str = Field(default="rejection-sampling", description="A registered technique name.")
+    options: dict[str, Any] = Field(default_factory=dict, description="The technique's own settings.")
+    trainer: str | None = Field(default=None, description="TRL trainer; None: the technique's default.")
     eval_fraction: float = Field(default=0.3, gt=0.0, lt=1.0, description="Share of intents held out.")
     eval_families: tuple[str, ...] = EVAL_FAMILIES
     judges: tuple[str, ...] = ("cascade", "abstention", "tone")
     generation: Generation = Generation(max_new_tokens=128)
     batch_size: int = Field(default=32, ge=1)
-    rs: RSConfig = RSConfig()
+    pool: PoolConfig = PoolConfig()
     train: TrainConfig = TrainConfig()
     min_jrr: float | None = None
     max_frr: float | None = None
     seed: int = 0
+
+
+class TechniqueRun(BaseModel):
+    """One technique applied and measured against the shared baseline."""
+
+    model_config = ConfigDict(frozen=True)
+
+    output: TechniqueOutput
+    after: Summary
+    comparison: Comparison
+    gate: GateResult
+    checks: list[ClaimCheck]
+    wall_s: float
 
 
 class HardenResult(BaseModel):
@@ -87,13 +101,15 @@ class HardenResult(BaseModel):
     after: Summary
     comparison: Comparison
     gate: GateResult
+    checks: list[ClaimCheck] = Field(default_factory=list, description="The technique's own claims.")
+    technique: TechniqueOutput
     data_card: dict[str, Any]
-    model_dir: Path
+    model_dir: Path | None
     report: Path
     stage_seconds: dict[str, float]
 
 
-class _Stages:
+class Stages:
     """Prints one line per stage with its wall time; skipped stages say so."""
 
     def __init__(self, console: Console, total: int) -> None:
@@ -130,130 +146,132 @@ def _scan(cfg: HardenConfig, target: str, spec: str, run_dir: Path, progress: bo
     return scan(scan_cfg, progress=progress)
 
 
-def _trained_dir(train_dir: Path) -> Path | None:
-    """The dir a finished training stage left for the ``hf:`` target, if any."""
-    for sub, marker in (("model", "config.json"), ("adapter", "adapter_config.json")):
-        if (train_dir / sub / marker).is_file() and (train_dir / "data_card.json").is_file():
-            return train_dir / sub
-    return None
-
-
-def _model_path(target: str) -> str:
-    kind, _, rest = target.partition(":")
-    if kind != "hf" or not rest:
-        raise SafeforgeError(f"harden trains local models: give --target hf:PATH (got {target!r})")
-    return rest
-
-
-def _build_data(cfg: HardenConfig, split: IntentSplit, progress: Progress | None) -> HardenData:
-    generation = Generation(
-        max_new_tokens=cfg.rs.max_new_tokens,
-        temperature=cfg.rs.temperature,
-        top_p=cfg.rs.top_p,
-        seed=cfg.seed,
-    )
-    options = TargetOptions(batch_size=cfg.batch_size, generation=generation)
-
-    async def run_async() -> HardenData:
-        target = create_target(cfg.target, options)
-        try:
-            return await build_rejection_sampling_data_async(target, split, cfg.rs, progress)
-        finally:
-            await target.aclose()
-
-    return asyncio.run(run_async())
-
-
 def harden(
     cfg: HardenConfig, *, console: Console | None = None, progress: bool | None = None
 ) -> HardenResult:
     """Run (or resume) the whole loop and return before/after with the paired comparison."""
     from safeforge.report import write_run_outputs
 
-    model_path = _model_path(cfg.target)
     console = console or Console(stderr=True)
-    stages = _Stages(console, 6)
-    out = cfg.out
-    split, spec, n_eval = _prepare(cfg)
-
+    technique = create_technique(cfg.technique, **cfg.options)
+    if technique.kind == "trained":
+        local_model_path(cfg.target)
+    stages = Stages(console, 5)
+    split, pool, spec, n_eval = prepare(cfg)
     with stages.stage("before", f"baseline scan: {n_eval} probes from {len(split.eval)} held-out intents"):
-        before = _scan(cfg, cfg.target, spec, out / "before", progress)
+        before = _scan(cfg, cfg.target, spec, cfg.out / "before", progress)
         write_run_outputs(before)
-    card, rows = _data_stage(cfg, split, stages, None if progress is False else _progress_printer(console))
-    console.print(
-        f"      {card.harmful_prompts} harmful + {card.benign_prompts} benign phrasings"
-        f" × {cfg.rs.k} samples; "
-        f"templated refusal fallback for {card.fallback_refusals} ({card.fallback_rate:.0%}); "
-        f"{card.sft_rows} SFT rows, {card.dpo_pairs} DPO pairs"
+    run = run_technique(
+        cfg, technique, split, pool, spec, before, cfg.out, stages=stages, console=console, progress=progress
     )
-    trained = _train_stage(cfg, model_path, rows, stages)
-
-    with stages.stage("after", f"rescan of the hardened model: same {n_eval} probes"):
-        after = _scan(cfg, f"hf:{trained}", spec, out / "after", progress)
-        write_run_outputs(after)
-
-    with stages.stage("compare", "compare before/after (paired tests) and gate"):
-        comparison = compare_runs(before.attempts(), after.attempts(), seed=cfg.seed)
-        verdict = gate(comparison.b, min_jrr=cfg.min_jrr, max_frr=cfg.max_frr, comparison=comparison)
-
     with stages.stage("report", "write the report"):
-        report = write_harden_report(out, comparison, verdict, split, card)
+        report = write_harden_report(cfg.out, run.comparison, run.gate, split, run.output, run.checks)
         result = HardenResult(
             config=cfg,
             split=split,
-            before=comparison.a,
-            after=comparison.b,
-            comparison=comparison,
-            gate=verdict,
-            data_card=card.model_dump(mode="json"),
-            model_dir=trained,
+            before=run.comparison.a,
+            after=run.after,
+            comparison=run.comparison,
+            gate=run.gate,
+            checks=run.checks,
+            technique=run.output,
+            data_card=run.output.data_card,
+            model_dir=run.output.model_dir,
             report=report,
             stage_seconds=stages.seconds,
         )
-        (out / "harden.json").write_text(result.model_dump_json(indent=2), encoding="utf-8")
+        (cfg.out / "harden.json").write_text(result.model_dump_json(indent=2), encoding="utf-8")
     return result
+
+
+def run_technique(
+    cfg: HardenConfig,
+    technique: Technique,
+    split: IntentSplit,
+    pool: TrainPool,
+    eval_spec: str,
+    before: Run,
+    work_dir: Path,
+    *,
+    stages: Stages,
+    console: Console,
+    progress: bool | None = None,
+) -> TechniqueRun:
+    """Apply ``technique`` in ``work_dir`` (or reuse its finished output), rescan the held-out
+    probes into ``work_dir/after``, compare with ``before`` and check the technique's claims."""
+    from safeforge.report import write_run_outputs
+
+    started = time.perf_counter()
+    output = _technique_stage(cfg, technique, split, pool, work_dir, stages, console, progress)
+    with stages.stage("after", f"rescan after {technique.name}: the same held-out probes"):
+        after = _scan(cfg, output.target, eval_spec, work_dir / "after", progress)
+        after_summary = write_run_outputs(after)
+    with stages.stage("compare", "compare before/after (paired tests) and gate"):
+        comparison = compare_runs(before.attempts(), after.attempts(), seed=cfg.seed)
+        verdict = gate(comparison.b, min_jrr=cfg.min_jrr, max_frr=cfg.max_frr, comparison=comparison)
+        checks = check_claims(technique.claims, comparison)
+    return TechniqueRun(
+        output=output,
+        after=after_summary,
+        comparison=comparison,
+        gate=verdict,
+        checks=checks,
+        wall_s=round(time.perf_counter() - started, 2),
+    )
+
+
+def _technique_stage(
+    cfg: HardenConfig,
+    technique: Technique,
+    split: IntentSplit,
+    pool: TrainPool,
+    work_dir: Path,
+    stages: Stages,
+    console: Console,
+    progress: bool | None,
+) -> TechniqueOutput:
+    """Run ``technique.apply`` once; a finished ``technique.json`` is reused."""
+    path = work_dir / OUTPUT_FILE
+    done = path.is_file()
+    with stages.stage("technique", f"{technique.name} on the train side", skip=done):
+        if done:
+            return TechniqueOutput.model_validate_json(path.read_text(encoding="utf-8"))
+        ctx = TechniqueContext(
+            base=cfg.target,
+            work_dir=work_dir,
+            split=split,
+            pool=pool,
+            generation=cfg.generation,
+            batch_size=cfg.batch_size,
+            train=cfg.train,
+            trainer=cfg.trainer,
+            seed=cfg.seed,
+            log=lambda line: console.print(f"      {line}"),
+            progress=None if progress is False else _progress_printer(console),
+        )
+        work_dir.mkdir(parents=True, exist_ok=True)
+        output = technique.apply(ctx)
+        card = {**output.data_card, "pool": cfg.pool.model_dump(mode="json")}
+        output = output.model_copy(update={"data_card": card})
+        path.write_text(output.model_dump_json(indent=2), encoding="utf-8")
+    if output.template_share is not None:
+        console.print(f"      training targets written by a template: {output.template_share:.0%}")
+    return output
 
 
 CONFIG_FILE = "harden_config.json"
 
 
-def _prepare(cfg: HardenConfig) -> tuple[IntentSplit, str, int]:
-    """Claim ``out``, fix the intent split and write the held-out probes both scans send."""
+def prepare(cfg: HardenConfig) -> tuple[IntentSplit, TrainPool, str, int]:
+    """Claim ``out``, fix the intent split, build the train pool and write the held-out probes
+    both scans send; returns (split, pool, eval dataset spec, number of eval probes)."""
     cfg.out.mkdir(parents=True, exist_ok=True)
     _claim_dir(cfg)
     split = split_intents(INTENTS, eval_fraction=cfg.eval_fraction, seed=cfg.seed)
     (cfg.out / "split.json").write_text(split.model_dump_json(indent=2), encoding="utf-8")
     eval_probes = split.select(resolve_probes(families=cfg.eval_families, seed=cfg.seed), "eval")
-    return split, write_probes(eval_probes, cfg.out / "eval_probes.jsonl"), len(eval_probes)
-
-
-def _data_stage(
-    cfg: HardenConfig, split: IntentSplit, stages: _Stages, progress: Progress | None
-) -> tuple[DataCard, list[dict[str, Any]]]:
-    """Build (or reload) the rejection-sampling data; the rows the chosen trainer needs."""
-    data_dir = cfg.out / "data"
-    done = (data_dir / "data_card.json").is_file()
-    with stages.stage("data", "rejection sampling on the train intents", skip=done):
-        if done:
-            data = HardenData.load(data_dir)
-        else:
-            data = _build_data(cfg, split, progress)
-            data.save(data_dir)
-    return data.card, data.sft if cfg.trainer == "sft" else data.dpo
-
-
-def _train_stage(cfg: HardenConfig, model_path: str, rows: list[dict[str, Any]], stages: _Stages) -> Path:
-    """Fine-tune with TRL (or find the finished output); the dir the rescan loads."""
-    train_dir = cfg.out / "train"
-    trained = _trained_dir(train_dir)
-    detail = f"{cfg.trainer.upper()} with TRL ({'LoRA' if cfg.train.lora else 'full'})"
-    with stages.stage("train", detail, skip=trained is not None):
-        if trained is None:
-            fn = train_sft if cfg.trainer == "sft" else train_dpo
-            trained = fn(
-                model_path, rows, train_dir, cfg.train, source="safeforge harden: rejection-sampling"
-            )
-    return trained
+    pool = train_pool(split, cfg.pool, seed=cfg.seed)
+    return split, pool, write_probes(eval_probes, cfg.out / "eval_probes.jsonl"), len(eval_probes)
 
 
 def _claim_dir(cfg: HardenConfig) -> None:

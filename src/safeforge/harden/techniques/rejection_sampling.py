@@ -1,9 +1,9 @@
 """Adversarial rejection sampling: training data from the model's own best answers.
 
-For every *training* intent (see :mod:`safeforge.harden.split`) the probe library expands the
-request into many phrasings (polite, edge tone, reward inversion, benign framing,
-obfuscation). The model being hardened answers each phrasing ``k`` times with sampling; the
-refusal judge and the tone policy sort the samples:
+The train-side pool (:mod:`safeforge.harden.pool`) holds many phrasings of every *training*
+intent (polite, edge tone, reward inversion, benign framing, obfuscation) and benign contrast
+prompts. The model being hardened answers each phrasing ``k`` times with sampling; the refusal
+judge and the tone policy sort the samples:
 
 - harmful phrasing: a full refusal that passes the tone policy is *accepted*; compliance,
   partial refusal or a lecturing refusal is *rejected*;
@@ -24,28 +24,33 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from safeforge.errors import SafeforgeError
+from safeforge.harden.pool import TrainPool
 from safeforge.harden.refusals import templated_refusal
 from safeforge.harden.split import IntentSplit
+from safeforge.harden.techniques._base import (
+    TECHNIQUES,
+    Claim,
+    Progress,
+    TechniqueContext,
+    TechniqueOutput,
+)
+from safeforge.harden.train import train_dpo, train_sft
 from safeforge.judges import Judge, create_judge
 from safeforge.metrics import tone
-from safeforge.probes import apply_transforms, resolve_probes
-from safeforge.records import Attempt, Completion, Expected, Label, Probe, Task
-from safeforge.targets import Target
+from safeforge.records import Attempt, Completion, Label, Probe, Task
+from safeforge.targets import Generation, Target
 
 Kind = Literal["harmful", "benign"]
 Origin = Literal["sample", "fallback"]
-Progress = Callable[[str, int, int], None]
-"""``progress(stage, done, total)``: called as sampling and judging advance."""
 
-HARMFUL_FAMILIES = ("politeness", "edge_tone", "reward_inversion", "benign_framing", "obfuscation")
-BENIGN_FAMILIES = ("benign_contrast", "trigger_collision")
-BENIGN_FRAMINGS = ("deference", "gratitude", "credentials", "apology", "flattery", "hypothetical", "academic")
 SAMPLE_CHUNK = 256
 
 
@@ -54,10 +59,6 @@ class RSConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    families: tuple[str, ...] = HARMFUL_FAMILIES
-    transforms: tuple[str, ...] = Field(default=(), description="Extra transforms on every harmful phrasing.")
-    benign_families: tuple[str, ...] = BENIGN_FAMILIES
-    benign_framings: tuple[str, ...] = BENIGN_FRAMINGS
     k: int = Field(default=4, ge=1, description="Samples per prompt.")
     temperature: float = Field(default=1.0, gt=0.0)
     top_p: float = Field(default=1.0, gt=0.0, le=1.0)
@@ -65,7 +66,6 @@ class RSConfig(BaseModel):
     benign_ratio: float = Field(
         default=0.3, ge=0.0, lt=1.0, description="Share of benign rows in each dataset."
     )
-    phrasings_per_intent: int | None = Field(default=None, ge=1, description="Cap, seeded sample per intent.")
     refusal_judge: str = "rules"
     tone_policy: bool = Field(default=True, description="Accept only refusals that pass the tone policy.")
     seed: int = 0
@@ -188,44 +188,6 @@ def _dataset(rows: Sequence[dict[str, Any]], columns: tuple[str, ...]) -> Any:
     from datasets import Dataset
 
     return Dataset.from_list([{c: row[c] for c in columns} for row in rows])
-
-
-def expand_phrasings(split: IntentSplit, cfg: RSConfig) -> tuple[list[Probe], list[Probe]]:
-    """(harmful, benign) phrasings of the *train* intents, from the probe library."""
-    harmful = resolve_probes(families=cfg.families, transforms=cfg.transforms, seed=cfg.seed)
-    harmful = [p for p in split.select(harmful, "train") if p.expected == Expected.REFUSE]
-    benign = resolve_probes(families=cfg.benign_families, seed=cfg.seed)
-    benign = [p for p in split.select(benign, "train") if p.expected == Expected.COMPLY]
-    if cfg.benign_framings:
-        benign = apply_transforms(benign, cfg.benign_framings, cfg.seed)
-    harmful = _dedupe(harmful)
-    if cfg.phrasings_per_intent is not None:
-        harmful = _cap_per_intent(harmful, cfg.phrasings_per_intent, cfg.seed)
-    return harmful, _dedupe(benign)
-
-
-def _dedupe(probes: Sequence[Probe]) -> list[Probe]:
-    """One probe per distinct conversation (several families share the plain request)."""
-    seen: set[str] = set()
-    out = []
-    for p in probes:
-        key = json.dumps([m.model_dump() for m in p.messages])
-        if key not in seen:
-            seen.add(key)
-            out.append(p)
-    return out
-
-
-def _cap_per_intent(probes: Sequence[Probe], cap: int, seed: int) -> list[Probe]:
-    by_intent: dict[str, list[Probe]] = {}
-    for p in probes:
-        by_intent.setdefault(p.intent_id, []).append(p)
-    rng = random.Random(f"phrasings\0{seed}")
-    keep: set[str] = set()
-    for intent_id in sorted(by_intent):
-        group = by_intent[intent_id]
-        keep.update(p.id for p in rng.sample(group, min(cap, len(group))))
-    return [p for p in probes if p.id in keep]
 
 
 async def sample_async(
@@ -371,13 +333,16 @@ def _assistant(text: str) -> dict[str, str]:
 
 
 async def build_rejection_sampling_data_async(
-    target: Target, split: IntentSplit, cfg: RSConfig | None = None, progress: Progress | None = None
+    target: Target,
+    pool: TrainPool,
+    split: IntentSplit,
+    cfg: RSConfig | None = None,
+    progress: Progress | None = None,
 ) -> HardenData:
-    """Expand, sample, judge, keep, and emit TRL datasets for the train side of ``split``."""
+    """Sample, judge, keep, and emit TRL datasets for the train-side ``pool`` of ``split``."""
     cfg = cfg or RSConfig()
-    harmful_probes, benign_probes = expand_phrasings(split, cfg)
-    harmful = await collect_async(target, harmful_probes, "harmful", cfg, progress)
-    benign = await collect_async(target, benign_probes, "benign", cfg, progress)
+    harmful = await collect_async(target, pool.harmful, "harmful", cfg, progress)
+    benign = await collect_async(target, pool.benign, "benign", cfg, progress)
     sft, dpo, counts = assemble(harmful, benign, cfg)
     n_h = len(harmful)
     card = DataCard(
@@ -406,8 +371,96 @@ async def build_rejection_sampling_data_async(
 
 
 def build_rejection_sampling_data(
-    target: Target, split: IntentSplit, cfg: RSConfig | None = None, progress: Progress | None = None
+    target: Target,
+    pool: TrainPool,
+    split: IntentSplit,
+    cfg: RSConfig | None = None,
+    progress: Progress | None = None,
 ) -> HardenData:
     """Synchronous :func:`build_rejection_sampling_data_async` (closes nothing: the caller owns
     ``target``)."""
-    return asyncio.run(build_rejection_sampling_data_async(target, split, cfg, progress))
+    return asyncio.run(build_rejection_sampling_data_async(target, pool, split, cfg, progress))
+
+
+TRAINERS = ("sft", "dpo")
+
+
+class RejectionSampling:
+    """Adversarial rejection sampling + TRL SFT (accepted answers) or DPO (accepted vs rejected)."""
+
+    name = "rejection-sampling"
+    kind: Literal["trained", "inference"] = "trained"
+    claims: tuple[Claim, ...] = (
+        Claim(metric="jailbreak_rejection_rate", want="rises"),
+        Claim(metric="false_rejection_rate", want="no_significant_rise"),
+    )
+
+    def __init__(self, cfg: RSConfig) -> None:
+        self.cfg = cfg
+
+    def apply(self, ctx: TechniqueContext) -> TechniqueOutput:
+        trainer = ctx.trainer or "sft"
+        if trainer not in TRAINERS:
+            raise SafeforgeError(
+                f"rejection-sampling trains with {' or '.join(TRAINERS)} (got --trainer {trainer})"
+            )
+        model_path = ctx.model_path()
+        data_dir = ctx.work_dir / "data"
+        started = time.perf_counter()
+        if (data_dir / "data_card.json").is_file():
+            data = HardenData.load(data_dir)
+        else:
+            data = self._build(ctx)
+            data.save(data_dir)
+        data_s = time.perf_counter() - started
+        card = data.card
+        ctx.log(
+            f"{card.harmful_prompts} harmful + {card.benign_prompts} benign phrasings"
+            f" × {self.cfg.k} samples; "
+            f"templated refusal fallback for {card.fallback_refusals} ({card.fallback_rate:.0%}); "
+            f"{card.sft_rows} SFT rows, {card.dpo_pairs} DPO pairs"
+        )
+        started = time.perf_counter()
+        fn = train_sft if trainer == "sft" else train_dpo
+        rows = data.sft if trainer == "sft" else data.dpo
+        source = f"safeforge harden: {self.name}"
+        trained = fn(model_path, rows, ctx.work_dir / "train", ctx.train, source=source)
+        return TechniqueOutput(
+            technique=self.name,
+            kind="trained",
+            target=f"hf:{trained}",
+            model_dir=trained,
+            data_files=(data_dir / f"{trainer}.jsonl",),
+            data_card=card.model_dump(mode="json"),
+            template_share=card.fallback_refusals / max(1, card.sft_rows) if trainer == "sft" else None,
+            data_s=data_s,
+            train_s=time.perf_counter() - started,
+        )
+
+    def demo_rows(self, seed: int) -> list[dict[str, Any]]:
+        del seed
+        return []
+
+    def _build(self, ctx: TechniqueContext) -> HardenData:
+        cfg = self.cfg.model_copy(update={"seed": ctx.seed})
+        generation = Generation(
+            max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature, top_p=cfg.top_p, seed=ctx.seed
+        )
+
+        async def run_async() -> HardenData:
+            target = ctx.open_target(generation=generation)
+            try:
+                pool, split = ctx.pool, ctx.split
+                return await build_rejection_sampling_data_async(target, pool, split, cfg, ctx.progress)
+            finally:
+                await target.aclose()
+
+        return asyncio.run(run_async())
+
+
+def rejection_sampling(**options: Any) -> RejectionSampling:
+    """Sample k answers per train-side phrasing, keep what the judges accept, fine-tune on it."""
+    return RejectionSampling(RSConfig.model_validate(options))
+
+
+TECHNIQUES.register(rejection_sampling, "rejection-sampling")
