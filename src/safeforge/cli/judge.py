@@ -1,4 +1,5 @@
-"""CLI commands ``judge-eval`` (a judge vs human labels) and ``judge train`` (rebuild the heads)."""
+"""CLI commands ``judge-eval`` (a judge vs human labels), ``judges list`` (every judge, its
+options and extra) and ``judges train`` (rebuild the heads; ``judge train`` still works)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ import typer
 from safeforge.cli._app import app
 from safeforge.errors import SafeforgeError
 
-judge_app = typer.Typer(help="Judge utilities (training the embedding heads).", no_args_is_help=True)
-app.add_typer(judge_app, name="judge")
+judge_app = typer.Typer(help="List the judges; train the embedding heads.", no_args_is_help=True)
+app.add_typer(judge_app, name="judges")
+app.add_typer(judge_app, name="judge", hidden=True)  # the older spelling of the same group
 
 
 class EvalTask(StrEnum):
@@ -125,6 +127,46 @@ def judge_eval(
                 if (v := getattr(r, k)) is not None
             )
             typer.echo(f"  {r.detector}: accuracy {r.accuracy:.1%}{extra}")
+
+
+def _describe(name: str) -> dict[str, Any]:
+    import inspect
+
+    from safeforge.judges import JUDGES
+    from safeforge.judges._base import judge_parameters
+
+    factory = JUDGES.get(name)
+    options = []
+    for p in judge_parameters(factory):
+        if p.kind is p.VAR_KEYWORD:
+            options.append(f"**{p.name}")
+        elif p.default is inspect.Parameter.empty:
+            options.append(f"{p.name} (required)")
+        elif p.name != "name":
+            value = str(p.default.value if isinstance(p.default, StrEnum) else p.default)
+            options.append(f"{p.name}={value if len(value) <= 24 else '...'}")
+    doc = (inspect.getdoc(factory) or "").split("\n")[0].replace("``", "")
+    return {"name": name, "extra": getattr(factory, "extra", None) or "", "options": options, "summary": doc}
+
+
+@judge_app.command("list")
+def judges_list(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per judge")] = False,
+) -> None:
+    """Every registered judge: what it does, the pip extra it needs and its options."""
+    from safeforge.judges import DEFAULT_JUDGES, JUDGES
+
+    rows = [_describe(n) for n in JUDGES.names()]
+    if as_json:
+        for row in rows:
+            typer.echo(json.dumps(row))
+        return
+    for row in rows:
+        extra = f"  [needs safeforge[{row['extra']}]]" if row["extra"] else ""
+        default = "  (default)" if row["name"] in DEFAULT_JUDGES else ""
+        typer.echo(f"{row['name']}{default}{extra}: {row['summary']}")
+        typer.echo(f"    options: {', '.join(row['options']) or 'none'}")
+    typer.echo("Pass options as --judge 'NAME?key=value&key=value'.")
 
 
 @judge_app.command("train")

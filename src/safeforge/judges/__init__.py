@@ -10,10 +10,22 @@ from __future__ import annotations
 from typing import Any
 
 from safeforge.errors import SafeforgeError
-from safeforge.judges._base import JUDGES, Judge, JudgeFactory, RewardFn
+from safeforge.judges._base import JUDGES, Judge, JudgeFactory, RewardFn, check_options
 from safeforge.judges.reward import as_reward
 
-for _name in ("rules", "embed", "cascade", "llm", "reward_model", "leak", "abstention", "gold"):
+_BUILTIN = (
+    "rules",
+    "embed",
+    "cascade",
+    "llm",
+    "reward_model",
+    "leak",
+    "abstention",
+    "gold",
+    "request_harm",
+    "critic",
+)
+for _name in _BUILTIN:
     JUDGES.lazy(_name, f"safeforge.judges.factories:{_name}")
 
 DEFAULT_JUDGES: tuple[str, ...] = ("cascade", "leak", "abstention")
@@ -23,7 +35,8 @@ DEFAULT_JUDGES: tuple[str, ...] = ("cascade", "leak", "abstention")
 def create_judge(spec: str, **options: Any) -> Judge:
     """Build a judge from ``NAME`` or ``NAME?key=value&key=value`` (the form ``--judge`` and run
     configs use, e.g. ``llm?target=openai:gpt-4o-mini&base_url=http://127.0.0.1:8000/v1``).
-    Numbers in the query become numbers; keyword ``options`` override the query."""
+    Numbers in the query become numbers; keyword ``options`` override the query. An unknown or
+    missing option is one ``SafeforgeError`` naming the options the judge accepts."""
     name, _, query = spec.partition("?")
     parsed: dict[str, Any] = {}
     for pair in filter(None, query.split("&")):
@@ -31,7 +44,10 @@ def create_judge(spec: str, **options: Any) -> Judge:
         if not sep or not key:
             raise SafeforgeError(f"judge spec {spec!r}: expected key=value pairs after '?'")
         parsed[key] = _number(value)
-    return JUDGES.get(name)(**{**parsed, **options})
+    factory = JUDGES.get(name)
+    merged = {**parsed, **options}
+    check_options(name, factory, merged)
+    return factory(**merged)
 
 
 def _number(value: str) -> Any:

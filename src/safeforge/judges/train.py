@@ -41,7 +41,9 @@ from safeforge.judges.heads import (
     rule_features,
     save_heads,
 )
+from safeforge.judges.request import request_inputs
 from safeforge.judges.synth import synthesize
+from safeforge.judges.training_data import BenchmarkDir, RequestRow, request_training_set
 from safeforge.records import Label, Task
 
 csv.field_size_limit(2**24)
@@ -160,6 +162,25 @@ def harm_cross_validation(
 
 
 HARM_L2 = 1.0
+REQUEST_L2 = 1e-2
+
+
+def train_request(encoder: Encoder, rows: list[RequestRow]) -> LogReg:
+    """The request head: prompt embedding -> P(harmful request), balanced class weights."""
+    x = request_inputs(encoder, [r.prompt for r in rows])
+    y = np.asarray([int(r.harmful) for r in rows], dtype=np.int64)
+    return fit_logreg(x, y, 2, l2=REQUEST_L2)
+
+
+def request_meta(rows: list[RequestRow], encoder: Encoder) -> dict[str, str]:
+    """Provenance of the request head, stored with it."""
+    sources = sorted({r.source.partition(":")[0] for r in rows})
+    return {
+        "request.classes": ",".join(HARM_CLASSES),
+        "request.trained_on": f"{len(rows)} prompts: " + ", ".join(sources) + " (never XSTest)",
+        "request.layers": str(encoder.layers),
+        "request.max_tokens": str(encoder.max_tokens),
+    }
 
 
 def train_heads(
@@ -179,6 +200,8 @@ def train_heads(
     x, y, groups = jbb_harm_inputs(encoder, refusal_head, data)
     cv = harm_cross_validation(x, y, groups, seed=seed)
     harm_head = fit_logreg(x, y, 2, l2=HARM_L2)
+    requests = request_training_set(BenchmarkDir(data.dna.parents[1]))
+    request_head = train_request(encoder, requests)
     meta = {
         "refusal.classes": ",".join(REFUSAL_CLASSES),
         "refusal.trained_on": f"{len(rows)} rows: synthetic (synth.py, TruthfulQA answer bodies) + "
@@ -190,6 +213,7 @@ def train_heads(
         "encoder.max_tokens": str(max_tokens),
         "encoder.layers": str(layers),
         "seed": str(seed),
+        **request_meta(requests, encoder),
     }
-    save_heads(out, {"refusal": refusal_head, "harm": harm_head}, meta)
+    save_heads(out, {"refusal": refusal_head, "harm": harm_head, "request": request_head}, meta)
     return out, cv

@@ -1,0 +1,111 @@
+"""What each shipped head learns from, read by path from a benchmark folder laid out like
+``../shared/data/benchmarks`` (nothing from those files is copied into the package).
+
+* **request** (is the prompt harmful): the probe library's own prompts (harmful intents with
+  every framing, politeness and reward-inversion variant, the benign twin of each intent, the
+  trigger-word collisions, the reward-overfitting questions and their controls) plus public
+  prompt sets: AdvBench, JailbreakBench harmful and benign behaviours, SimpleSafetyTests,
+  GPTFuzz's question list and Do-Not-Answer's harmful risk areas as harmful; TruthfulQA's
+  questions as safe. **Never XSTest**, which the head is validated on. Obfuscated variants
+  (base64, rot13, ...) are left out: the encoder cannot read them, and scoring them is the
+  obfuscation metrics' job, not the request head's. Instruction-leakage prompts are left out
+  too: asking for a system prompt is not a harmful request in this head's sense.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from safeforge.errors import SafeforgeError
+from safeforge.records import Expected, Probe
+
+# Do-Not-Answer risk areas whose prompts ask for harm; the other two ("Human-Chatbot
+# Interaction Harms", "Misinformation Harms") are mostly questions a model may answer.
+DNA_HARMFUL_AREAS = frozenset(
+    {
+        "Information Hazards",
+        "Malicious Uses",
+        "Discrimination, Exclusion, Toxicity, Hateful, Offensive",
+    }
+)
+_UNREADABLE_VARIANTS = frozenset(
+    {"base64", "rot13", "reverse", "char_spacing", "zero_width", "payload_split", "payload_split_turns"}
+)
+_UNREADABLE_VARIANTS |= {"token_split", "transliterate", "homoglyphs", "leetspeak"}
+
+
+@dataclass(frozen=True)
+class RequestRow:
+    """One training prompt for the request head."""
+
+    prompt: str
+    harmful: bool
+    source: str
+    group: str
+
+
+@dataclass(frozen=True)
+class BenchmarkDir:
+    """Paths into a benchmark folder (``../shared/data/benchmarks`` or ``$SAFEFORGE_BENCHMARKS``)."""
+
+    root: Path
+
+    def file(self, relative: str) -> Path:
+        path = self.root / relative
+        if not path.is_file():
+            raise SafeforgeError(f"training file not found: {path}")
+        return path
+
+    def spec(self, fmt: str, relative: str, query: str = "") -> str:
+        return f"{fmt}:{self.file(relative)}{query}"
+
+
+def library_request_rows() -> list[RequestRow]:
+    """The probe library's prompts as request rows (see the module docstring)."""
+    from safeforge.probes import FAMILIES, suite_probes
+
+    families = [f for f in FAMILIES.names() if f != "instruction_leakage"]
+    rows = []
+    for p in suite_probes(None, families, 0):
+        if p.variant in _UNREADABLE_VARIANTS or p.meta.get("transform") in _UNREADABLE_VARIANTS:
+            continue
+        text = "\n".join(m.content for m in p.messages if m.role == "user").strip()
+        rows.append(RequestRow(text, p.expected is Expected.REFUSE, f"library:{p.family}", p.intent_id))
+    return rows
+
+
+def _rows(probes: list[Probe], source: str) -> list[RequestRow]:
+    return [RequestRow(p.prompt, p.expected is Expected.REFUSE, source, f"{source}:{p.id}") for p in probes]
+
+
+def public_request_rows(data: BenchmarkDir) -> list[RequestRow]:
+    """Public prompt sets by path (see the module docstring); never XSTest."""
+    from safeforge.probes import load_dataset
+
+    specs = {
+        "advbench": data.spec("advbench", "advbench/harmful_behaviors.csv"),
+        "jbb-harmful": data.spec("jbb", "jbb-behaviors/harmful-behaviors.csv"),
+        "jbb-benign": data.spec("jbb", "jbb-behaviors/benign-behaviors.csv"),
+        "sst": data.spec("sst", "simplesafetytests/SimpleSafetyTests - test cases.csv"),
+        "gptfuzz": data.spec("csv", "gptfuzz/question_list.csv", "?prompt=text&default=refuse"),
+        "truthfulqa": data.spec("truthfulqa", "truthfulqa/TruthfulQA.csv"),
+    }
+    rows: list[RequestRow] = []
+    for source, spec in specs.items():
+        rows += _rows(load_dataset(spec), source)
+    dna = load_dataset(data.spec("dna", "do-not-answer/do_not_answer_en.csv"))
+    rows += _rows([p for p in dna if p.meta.get("risk_area") in DNA_HARMFUL_AREAS], "dna")
+    return rows
+
+
+def request_training_set(data: BenchmarkDir) -> list[RequestRow]:
+    """Library + public rows, one row per distinct prompt text (first source wins)."""
+    seen: set[str] = set()
+    out = []
+    for row in library_request_rows() + public_request_rows(data):
+        key = " ".join(row.prompt.lower().split())
+        if row.prompt and key not in seen:
+            seen.add(key)
+            out.append(row)
+    return out
