@@ -1,12 +1,9 @@
 """The scan runner: probes -> target -> store (resumable) -> judges.
 
-Async end to end: a fixed pool of workers pulls batches of probes and awaits the target,
-whose own limiter bounds concurrency. Finished attempts are buffered and committed every
-``FLUSH_EVERY`` attempts or ``FLUSH_INTERVAL_S`` seconds, so the store costs little per
-attempt and a killed scan loses at most the last fraction of a second.
-
-The store (and the run directory) is created by the first commit, i.e. only after the target
-answered something: bad input or a dead endpoint fails before anything is written.
+Async end to end: a fixed pool of ``concurrency`` workers pulls batches of probes and awaits
+the target, whose own limiter bounds concurrency too. A worker's answers are committed before
+it takes the next batch (see ``writer.py``), so a killed scan re-sends at most what was in
+flight.
 """
 
 from __future__ import annotations
@@ -17,11 +14,10 @@ import contextlib
 import errno
 import sqlite3
 import sys
-from collections.abc import Callable, Coroutine, Iterator, Sequence
+from collections.abc import Coroutine, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import yaml
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -41,14 +37,13 @@ from safeforge.records import Attempt, Probe
 from safeforge.run.config import ScanConfig
 from safeforge.run.result import Run
 from safeforge.run.store import Store, store_path
+from safeforge.run.writer import AttemptWriter, write_config_yaml
 from safeforge.targets import Target, create_target
 
 if TYPE_CHECKING:
     from safeforge.judges._base import Judge
 
 T = TypeVar("T")
-FLUSH_EVERY = 32
-FLUSH_INTERVAL_S = 0.1
 JUDGE_CHUNK = 256
 
 
@@ -86,7 +81,7 @@ async def scan_async(config: ScanConfig, *, progress: bool | None = None) -> Run
         if todo:
             target = create_target(config.target, config.target_options())
             try:
-                writer = _Writer(config.run_dir, meta)
+                writer = AttemptWriter(config.run_dir, meta)
                 await _generate_async(
                     target, todo, writer, _progress(progress), len(probes), config.concurrency
                 )
@@ -139,65 +134,14 @@ def _check_resume(config: ScanConfig, probes: Sequence[Probe], meta: dict[str, A
                 )
             store.keep_only({p.id: seq for seq, p in enumerate(probes)})
             store.set_meta(meta)
-            _write_config_yaml(config.run_dir, meta)
+            write_config_yaml(config.run_dir, meta)
         return store.done_ids()
-
-
-def _write_config_yaml(run_dir: Path, meta: dict[str, Any]) -> None:
-    """The effective config, secrets redacted, for people to read (the store keeps its own)."""
-    (run_dir / "config.yaml").write_text(yaml.safe_dump(meta["config"], sort_keys=False), encoding="utf-8")
-
-
-class _Writer:
-    """Buffers attempts and commits them in small transactions; creates the store on the
-    first commit (with the run's meta and ``config.yaml``)."""
-
-    def __init__(self, run_dir: Path, meta: dict[str, Any]) -> None:
-        self.run_dir = run_dir
-        self.meta = meta
-        self.buffer: list[tuple[int, Attempt]] = []
-        self.store: Store | None = None
-        self.on_commit: list[Callable[[int], object]] = []
-
-    def add(self, rows: list[tuple[int, Attempt]]) -> None:
-        self.buffer.extend(rows)
-        if len(self.buffer) >= FLUSH_EVERY:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.buffer:
-            return
-        rows, self.buffer = self.buffer, []
-        first = self.store is None
-        if self.store is None:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-            _write_config_yaml(self.run_dir, self.meta)
-            self.store = Store(store_path(self.run_dir), create=True)
-        try:
-            self.store.put_attempts(rows, self.meta if first else None)
-        except BaseException:
-            self.buffer[:0] = rows  # not committed: keep them for the next flush (or close)
-            raise
-        for callback in self.on_commit:
-            callback(len(rows))
-
-    async def flush_periodically_async(self) -> None:
-        while True:
-            await asyncio.sleep(FLUSH_INTERVAL_S)
-            self.flush()
-
-    def close(self) -> None:
-        try:
-            self.flush()
-        finally:
-            if self.store is not None:
-                self.store.close()
 
 
 async def _generate_async(
     target: Target,
     todo: list[tuple[int, Probe]],
-    writer: _Writer,
+    writer: AttemptWriter,
     progress: Progress | None,
     total: int,
     concurrency: int,
@@ -209,7 +153,7 @@ async def _generate_async(
             completions = await target.generate_async([p for _, p in batch])
             if len(completions) != len(batch):
                 raise RuntimeError(f"{target.id} returned {len(completions)} completions for {len(batch)}")
-            writer.add(
+            await writer.put_async(  # committed before this worker sends anything else
                 [
                     (seq, Attempt(probe=p, target=target.id, completion=c))
                     for (seq, p), c in zip(batch, completions, strict=True)
@@ -220,15 +164,14 @@ async def _generate_async(
     with progress if progress is not None else contextlib.nullcontext():
         if progress is not None:
             task = progress.add_task(f"scan {target.id}", total=total, completed=total - len(todo))
-            writer.on_commit.append(lambda n: progress.advance(task, n))
-        flusher = asyncio.create_task(writer.flush_periodically_async())
+            writer.on_commit.append(lambda rows: progress.advance(task, len(rows)))
         workers = [asyncio.create_task(worker_async()) for _ in range(n_workers)]
         try:
             await asyncio.gather(*workers)
         finally:
-            for t in [*workers, flusher]:
+            for t in workers:
                 t.cancel()
-            await asyncio.gather(*workers, flusher, return_exceptions=True)
+            await asyncio.gather(*workers, return_exceptions=True)
             writer.close()
 
 
@@ -271,13 +214,14 @@ async def judge_run_async(run: Run, judges: Sequence[str | Judge]) -> None:
         return
     from safeforge.judges import create_judge  # judges pull in heavy optional stacks: load on use
 
-    attempts = [a for a in run.attempts() if a.ok]
-    for spec in judges:
-        judge = create_judge(spec) if isinstance(spec, str) else spec
-        todo = [a for a in attempts if all(v.judge != judge.name for v in a.verdicts)]
-        for i in range(0, len(todo), JUDGE_CHUNK):
-            part = todo[i : i + JUDGE_CHUNK]
-            verdicts = await judge.judge_async(part)
-            if len(verdicts) != len(part):
-                raise RuntimeError(f"judge {judge.name} returned {len(verdicts)} verdicts for {len(part)}")
-            run.add_verdicts({a.probe.id: [v] for a, v in zip(part, verdicts, strict=True)})
+    with Store(run.store_path) as store:  # one connection: each open/close of a WAL db checkpoints
+        attempts = [a for a in store.attempts() if a.ok]
+        for spec in judges:
+            judge = create_judge(spec) if isinstance(spec, str) else spec
+            todo = [a for a in attempts if all(v.judge != judge.name for v in a.verdicts)]
+            for i in range(0, len(todo), JUDGE_CHUNK):
+                part = todo[i : i + JUDGE_CHUNK]
+                verdicts = await judge.judge_async(part)
+                if len(verdicts) != len(part):
+                    raise RuntimeError(f"{judge.name} returned {len(verdicts)} verdicts for {len(part)}")
+                store.add_verdicts({a.probe.id: [v] for a, v in zip(part, verdicts, strict=True)})
