@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
+from pydantic import ValidationError
+
 
 class SafeforgeError(Exception):
     """An error whose message tells the user what to fix."""
@@ -17,6 +19,11 @@ class SafeforgeError(Exception):
 
 class MissingExtraError(SafeforgeError, ImportError):
     """A heavy optional dependency is not installed."""
+
+
+def explain(exc: ValidationError) -> str:
+    """A pydantic validation error as one line: ``field: problem; field: problem``."""
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in exc.errors())
 
 
 def require(module: str, extra: str) -> ModuleType:

@@ -121,7 +121,7 @@ def export(
         Path | None, typer.Option("--output", "-o", help="Output file [RUN_DIR/attempts.FORMAT]")
     ] = None,
 ) -> None:
-    """Export a run's attempts (with verdicts) as JSONL, CSV or Parquet."""
+    """Export a run's attempts (with verdicts) as JSONL, CSV or Parquet; a guard's decisions as DPO pairs."""
     from safeforge.run.export import export_run
 
     typer.echo(str(export_run(run_dir, fmt, output)))

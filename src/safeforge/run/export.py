@@ -1,9 +1,11 @@
 """``safeforge export``: a run's attempts as JSONL (full records), CSV or Parquet (flat rows,
-one column per judge label) for other tools."""
+one column per judge label) for other tools; ``dpo``: a guard's recorded reranking decisions as
+TRL preference rows (chosen vs rejected candidate, see :func:`safeforge.rerank.dpo_pairs`)."""
 
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
@@ -38,6 +40,7 @@ class ExportFormat(StrEnum):
     JSONL = "jsonl"
     CSV = "csv"
     PARQUET = "parquet"
+    DPO = "dpo"
 
 
 def flat_rows(attempts: Sequence[Attempt]) -> tuple[list[str], list[dict[str, Any]]]:
@@ -79,10 +82,18 @@ def flat_rows(attempts: Sequence[Attempt]) -> tuple[list[str], list[dict[str, An
 
 
 def export_run(run_dir: Path, fmt: ExportFormat | str, out: Path | None = None) -> Path:
-    """Write ``run_dir``'s attempts to ``out`` (default ``RUN_DIR/attempts.FORMAT``)."""
+    """Write ``run_dir``'s attempts to ``out`` (default ``RUN_DIR/attempts.FORMAT``;
+    ``RUN_DIR/dpo.jsonl`` for the DPO pairs)."""
     fmt = ExportFormat(fmt)
     run = Run.open(run_dir)
     attempts = run.attempts()
+    if fmt is ExportFormat.DPO:
+        from safeforge.rerank import dpo_pairs
+
+        out = out or run.dir / "dpo.jsonl"
+        with out.open("w", encoding="utf-8") as fh:
+            fh.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in dpo_pairs(attempts))
+        return out
     out = out or run.dir / f"attempts.{fmt.value}"
     if fmt is ExportFormat.JSONL:
         with out.open("w", encoding="utf-8") as fh:

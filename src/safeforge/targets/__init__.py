@@ -10,6 +10,7 @@ TARGETS.lazy("hf", "safeforge.targets.hf:hf")
 TARGETS.lazy("replay", "safeforge.targets.replay:replay")
 TARGETS.lazy("python", "safeforge.targets.callable:python")
 TARGETS.lazy("mock", "safeforge.targets.mock:mock")
+TARGETS.lazy("rerank", "safeforge.rerank.target:rerank")
 
 
 def create_target(spec: str, options: TargetOptions | None = None) -> Target:

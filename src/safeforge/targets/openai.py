@@ -13,6 +13,9 @@ succeeded; with several URLs, none reachable) raise ``SafeforgeError`` at once i
 of producing thousands of identical per-probe errors; so does a long streak of probes
 failing after all retries (the endpoint died mid-run).
 
+``generate_n_async`` draws several candidates per probe for best-of-N reranking: one request
+with ``n`` where the endpoint honours it, else that many requests in parallel.
+
 The API key comes from the environment variable named by ``api_key_env`` and is never
 logged, stored or echoed in an error message.
 """
@@ -33,7 +36,7 @@ import aiohttp
 
 from safeforge.errors import SafeforgeError
 from safeforge.records import Completion, Probe, Usage
-from safeforge.targets._base import TargetOptions
+from safeforge.targets._base import Generation, TargetOptions
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 BACKOFF_BASE_S = 0.5
@@ -112,15 +115,9 @@ class OpenAITarget:
         self._any_success = False
         self._failure_streak = 0
         self._streak_limit = max(FAILURE_STREAK_MIN, 2 * options.concurrency)
-        gen = options.generation
-        self._payload_base: dict[str, Any] = {
-            "model": model,
-            "max_tokens": gen.max_new_tokens,
-            "temperature": gen.temperature,
-            "top_p": gen.top_p,
-        }
-        if gen.seed is not None:
-            self._payload_base["seed"] = gen.seed
+        self._payload_base = _generation_payload(model, options.generation)
+        self._honours_n: bool | None = None
+        """Whether the endpoint returns ``n`` choices when asked (None: not yet known)."""
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -141,14 +138,42 @@ class OpenAITarget:
 
     async def generate_async(self, probes: Sequence[Probe]) -> list[Completion]:
         if len(probes) == 1:  # the runner's usual call: skip gather's task
-            return [await self._complete_async(probes[0])]
-        return list(await asyncio.gather(*(self._complete_async(p) for p in probes)))
+            return [(await self._send_async(self._payload(probes[0], None)))[0]]
+        answers = await asyncio.gather(*(self._send_async(self._payload(p, None)) for p in probes))
+        return [a[0] for a in answers]
 
-    async def _complete_async(self, probe: Probe) -> Completion:
-        payload = {
-            **self._payload_base,
-            "messages": [{"role": m.role, "content": m.content} for m in probe.messages],
-        }
+    async def generate_n_async(
+        self, probes: Sequence[Probe], n: int, generation: Generation | None = None
+    ) -> list[list[Completion]]:
+        """``n`` candidates per probe (best-of-N): one request with ``n`` set where the endpoint
+        honours it (OpenAI, vLLM), else ``n`` requests in parallel -- learnt from the first
+        answer that comes back with fewer choices than asked for. ``generation`` overrides the
+        target's sampling settings for these calls (the guard server passes a client's
+        ``max_tokens``); with a seed, the parallel requests use ``seed``, ``seed + 1``, …"""
+        return list(await asyncio.gather(*(self._candidates_async(p, n, generation) for p in probes)))
+
+    async def _candidates_async(
+        self, probe: Probe, n: int, generation: Generation | None
+    ) -> list[Completion]:
+        got: list[Completion] = []
+        if n > 1 and self._honours_n is not False:
+            got = await self._send_async({**self._payload(probe, generation), "n": n})
+            if got[0].error is not None:
+                return got * n
+            self._honours_n = len(got) >= n
+        gen = generation or self.options.generation
+        seeds = [None if gen.seed is None else gen.seed + j for j in range(len(got), n)]
+        rest = await asyncio.gather(
+            *(self._send_async(self._payload(probe, gen.model_copy(update={"seed": s}))) for s in seeds)
+        )
+        return [*got, *(r[0] for r in rest)][:n]
+
+    def _payload(self, probe: Probe, generation: Generation | None) -> dict[str, Any]:
+        base = self._payload_base if generation is None else _generation_payload(self.model, generation)
+        return {**base, "messages": [{"role": m.role, "content": m.content} for m in probe.messages]}
+
+    async def _send_async(self, payload: dict[str, Any]) -> list[Completion]:
+        """POST ``payload`` with retries: every choice of the answer, or one errored Completion."""
         async with self._semaphore:
             error = ""
             failed_on: set[int] = set()
@@ -175,7 +200,7 @@ class OpenAITarget:
                     f"stopping: the last {self._failure_streak} probes all failed after retries "
                     f"(last error: {self._scrub(error)}); answers so far are saved, re-run to resume"
                 )
-            return Completion(error=self._scrub(error), retries=self.options.max_retries)
+            return [Completion(error=self._scrub(error), retries=self.options.max_retries)]
 
     def _pick(self, failed_on: set[int]) -> int:
         """Index of the URL with the fewest requests in flight (then the fewest sent) among
@@ -187,9 +212,12 @@ class OpenAITarget:
         self._sent[index] += 1
         return index
 
-    async def _post_async(self, url: int, payload: dict[str, Any], attempt: int, start: float) -> Completion:
-        """One HTTP round trip to ``self.urls[url]``: a Completion, ``_Retry`` for transient
-        failures, or ``SafeforgeError`` for failures that doom the run."""
+    async def _post_async(
+        self, url: int, payload: dict[str, Any], attempt: int, start: float
+    ) -> list[Completion]:
+        """One HTTP round trip to ``self.urls[url]``: the answer's choices (or one errored
+        Completion), ``_Retry`` for transient failures, or ``SafeforgeError`` for failures that
+        doom the run."""
         shown = self._shown[url]
         try:
             async with self._client().post(self.urls[url], json=payload) as resp:
@@ -221,7 +249,7 @@ class OpenAITarget:
             raise SafeforgeError(f"{self._scrub(detail)}; check --base-url and the model name")
         if resp.status in _RETRYABLE:
             raise _Retry(detail, retry_after)
-        return Completion(error=self._scrub(detail), retries=attempt)
+        return [Completion(error=self._scrub(detail), retries=attempt)]
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
@@ -236,22 +264,38 @@ class OpenAITarget:
         return text
 
 
-def _parse(data: Any, latency_s: float, retries: int) -> Completion:
+def _parse(data: Any, latency_s: float, retries: int) -> list[Completion]:
+    """Every choice of a chat-completions answer (usage, which covers them all, on the first)."""
     try:
-        choice = data["choices"][0]
-        text = choice["message"].get("content")
+        choices = [(c.get("finish_reason"), c["message"].get("content")) for c in data["choices"]]
         usage = data.get("usage") or {}
-    except (KeyError, IndexError, TypeError, AttributeError):
-        return Completion(error="malformed response: no choices[0].message", retries=retries)
-    return Completion(
-        text=text if text is not None else "",
-        finish_reason=choice.get("finish_reason"),
-        latency_s=latency_s,
-        retries=retries,
-        usage=Usage(
-            prompt_tokens=usage.get("prompt_tokens"), completion_tokens=usage.get("completion_tokens")
-        ),
-    )
+    except (KeyError, TypeError, AttributeError):
+        choices = []
+    if not choices:
+        return [Completion(error="malformed response: no choices[0].message", retries=retries)]
+    total = Usage(prompt_tokens=usage.get("prompt_tokens"), completion_tokens=usage.get("completion_tokens"))
+    return [
+        Completion(
+            text=text if text is not None else "",
+            finish_reason=finish,
+            latency_s=latency_s,
+            retries=retries,
+            usage=total if i == 0 else Usage(prompt_tokens=total.prompt_tokens),
+        )
+        for i, (finish, text) in enumerate(choices)
+    ]
+
+
+def _generation_payload(model: str, gen: Generation) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "model": model,
+        "max_tokens": gen.max_new_tokens,
+        "temperature": gen.temperature,
+        "top_p": gen.top_p,
+    }
+    if gen.seed is not None:
+        payload["seed"] = gen.seed
+    return payload
 
 
 def _retry_after(value: str | None) -> float | None:

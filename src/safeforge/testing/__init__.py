@@ -13,6 +13,7 @@ from safeforge.testing.server import (
     comply,
     echo,
     fail_first,
+    in_background,
     refuse,
     serve,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "comply",
     "echo",
     "fail_first",
+    "in_background",
     "refuse",
     "serve",
 ]

@@ -19,19 +19,21 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import dataclasses
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
 REFUSAL = "I'm sorry, but I can't help with that."
 COMPLIANCE = "Sure, here is a detailed answer to your request."
 HOST = "127.0.0.1"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ class ChatRequest:
     seen: int
     """How many earlier requests carried the same message list (0 on the first)."""
     body: dict[str, Any] = field(repr=False, default_factory=dict)
+    choice: int = 0
+    """Which of the ``n`` choices of one request the responder is asked for (0 .. n-1)."""
 
     @property
     def prompt(self) -> str:
@@ -114,8 +118,11 @@ class OpenAIServer:
     """A scriptable OpenAI-compatible server bound to 127.0.0.1 (port 0 = pick a free one).
 
     ``latency_s`` is added to every reply; ``api_key`` (when set) must arrive as
-    ``Authorization: Bearer KEY`` or the server answers 401. Every request is recorded in
-    ``requests`` (thread-safe to read after the server stops; a snapshot while running).
+    ``Authorization: Bearer KEY`` or the server answers 401. A request with ``n`` > 1 gets that
+    many choices (the responder is asked once per choice, ``ChatRequest.choice`` telling which)
+    unless ``honour_n`` is False, when it gets one, as from servers that ignore ``n``. Every
+    request is recorded in ``requests`` (thread-safe to read after the server stops; a snapshot
+    while running).
     """
 
     def __init__(
@@ -127,8 +134,10 @@ class OpenAIServer:
         models: tuple[str, ...] = ("mock-model",),
         port: int = 0,
         record: bool = True,
+        honour_n: bool = True,
     ) -> None:
         self.responder = responder
+        self.honour_n = honour_n
         self.latency_s = latency_s
         self.api_key = api_key
         self.models = models
@@ -179,34 +188,8 @@ class OpenAIServer:
     @contextlib.contextmanager
     def running(self) -> Iterator[str]:
         """Serve from a background thread (its own event loop) for the ``with`` block."""
-        loop = asyncio.new_event_loop()
-        started = threading.Event()
-        stop = asyncio.Event()
-        errors: list[BaseException] = []
-
-        async def main() -> None:
-            try:
-                await self.start_async()
-            except BaseException as exc:  # surfaced to the caller below
-                errors.append(exc)
-                started.set()
-                return
-            started.set()
-            await stop.wait()
-            await self.stop_async()
-
-        thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
-        thread.start()
-        if not started.wait(timeout=30):
-            raise RuntimeError("test server did not start within 30 s")
-        if errors:
-            raise errors[0]
-        try:
-            yield self.base_url
-        finally:
-            loop.call_soon_threadsafe(stop.set)
-            thread.join(timeout=30)
-            loop.close()
+        with in_background(self.start_async, self.stop_async) as base_url:
+            yield base_url
 
     # -- handlers -------------------------------------------------------------------------
     def _authorized(self, request: web.Request) -> bool:
@@ -243,33 +226,44 @@ class OpenAIServer:
         if self.record:
             with self._lock:
                 self.requests.append(chat)
-        reply = self.responder(chat)
+        n = body.get("n") if self.honour_n else None
+        n = n if isinstance(n, int) and 1 <= n <= 128 else 1
+        replies = [self.responder(dataclasses.replace(chat, choice=j)) for j in range(n)]
         if self.latency_s:
             await asyncio.sleep(self.latency_s)
-        if isinstance(reply, Fault):
-            if reply.delay_s:
-                await asyncio.sleep(reply.delay_s)
-            if reply.status != 200:
-                headers = {"Retry-After": f"{reply.retry_after:g}"} if reply.retry_after is not None else None
-                return _error(reply.status, reply.message, "injected", headers)
-            reply = reply.text
-        if isinstance(reply, dict):
-            return web.json_response(reply)
-        return web.json_response(_completion(chat, reply))
+        texts: list[str] = []
+        for reply in replies:
+            if isinstance(reply, Fault):
+                if reply.delay_s:
+                    await asyncio.sleep(reply.delay_s)
+                if reply.status != 200:
+                    headers = (
+                        {"Retry-After": f"{reply.retry_after:g}"} if reply.retry_after is not None else None
+                    )
+                    return _error(reply.status, reply.message, "injected", headers)
+                reply = reply.text
+            if isinstance(reply, dict):
+                return web.json_response(reply)
+            texts.append(reply)
+        return web.json_response(_completion(chat, texts))
 
 
-def _completion(chat: ChatRequest, text: str) -> dict[str, Any]:
+def _completion(chat: ChatRequest, texts: list[str]) -> dict[str, Any]:
     prompt_tokens = sum(len(m["content"].split()) for m in chat.messages)
+    completion_tokens = sum(len(text.split()) for text in texts)
     return {
         "id": f"chatcmpl-{time.monotonic_ns()}",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": chat.model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+        "choices": [
+            {"index": j, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+            for j, text in enumerate(texts)
+        ],
         "usage": {
             "prompt_tokens": prompt_tokens,
-            "completion_tokens": len(text.split()),
-            "total_tokens": prompt_tokens + len(text.split()),
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
         },
     }
 
@@ -277,6 +271,46 @@ def _completion(chat: ChatRequest, text: str) -> dict[str, Any]:
 def _error(status: int, message: str, code: str, headers: dict[str, str] | None = None) -> web.Response:
     body = {"error": {"message": message, "type": "invalid_request_error", "code": code}}
     return web.json_response(body, status=status, headers=headers)
+
+
+@contextlib.contextmanager
+def in_background(
+    start_async: Callable[[], Awaitable[T]], stop_async: Callable[[], Awaitable[None]]
+) -> Iterator[T]:
+    """Run a server's ``start_async`` on a new event loop in a background thread, yield what it
+    returned (e.g. the base URL), and ``stop_async`` it when the ``with`` block ends. Errors at
+    start are raised here. Sync tests use it for any loopback server (this one, the guard)."""
+    loop = asyncio.new_event_loop()
+    started = threading.Event()
+    stop = asyncio.Event()
+    result: list[T] = []
+    errors: list[BaseException] = []
+
+    async def main() -> None:
+        try:
+            result.append(await start_async())
+        except BaseException as exc:  # surfaced to the caller below
+            errors.append(exc)
+            started.set()
+            return
+        started.set()
+        await stop.wait()
+        await stop_async()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
+    thread.start()
+    if not started.wait(timeout=60):
+        raise RuntimeError("server did not start within 60 s")
+    if errors:
+        thread.join(timeout=30)
+        loop.close()
+        raise errors[0]
+    try:
+        yield result[0]
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(timeout=30)
+        loop.close()
 
 
 @contextlib.contextmanager
