@@ -45,6 +45,18 @@ def harden(
         typer.Option("--option", "-o", help="Technique setting KEY=VALUE, repeatable (e.g. -o k=4)"),
     ] = None,
     trainer: Annotated[TrainerOpt | None, typer.Option(help="TRL trainer (default: the technique's)")] = None,
+    constitution: Annotated[
+        Path | None, typer.Option(help="constitutional: principles YAML (default: the bundled one)")
+    ] = None,
+    helper: Annotated[
+        str | None,
+        typer.Option(
+            help="constitutional: critique/revision/feedback model, e.g. openai:MODEL (default: --target)"
+        ),
+    ] = None,
+    helper_base_url: Annotated[
+        str | None, typer.Option(help="constitutional: the helper's OpenAI-compatible endpoint")
+    ] = None,
     phrasings_per_intent: Annotated[
         int | None, typer.Option(help="Cap phrasings per training intent (seeded sample)", min=1)
     ] = None,
@@ -70,11 +82,19 @@ def harden(
     from safeforge.targets import Generation
 
     defaults = HardenConfig(target=target, out=out)
+    options = parse_options(option)
+    for key, value in (
+        ("constitution", constitution),
+        ("helper", helper),
+        ("helper_base_url", helper_base_url),
+    ):
+        if value is not None:  # shorthands for -o KEY=VALUE; a technique without the setting rejects it
+            options[key] = str(value)
     cfg = HardenConfig(
         target=target,
         out=out,
         technique=technique,
-        options=parse_options(option),
+        options=options,
         trainer=trainer.value if trainer else None,
         eval_fraction=eval_fraction,
         judges=tuple(judge) if judge else defaults.judges,

@@ -1,11 +1,12 @@
-"""Safety fine-tuning through TRL: SFT and DPO, with LoRA by default.
+"""Safety fine-tuning through TRL: SFT, DPO and reward models, with LoRA by default.
 
-safeforge builds the data; TRL trains. ``train_sft`` / ``train_dpo`` turn a :class:`TrainConfig`
-into TRL's own ``SFTConfig`` / ``DPOConfig`` and run TRL's ``SFTTrainer`` / ``DPOTrainer``
-unchanged, then save what a later rescan and an auditor need in ``out_dir``::
+safeforge builds the data; TRL trains. ``train_sft`` / ``train_dpo`` / ``train_reward`` turn a
+:class:`TrainConfig` into TRL's own ``SFTConfig`` / ``DPOConfig`` / ``RewardConfig`` and run TRL's
+trainer unchanged, then save what a later rescan and an auditor need in ``out_dir``::
 
     adapter/          LoRA adapter + tokenizer (``hf:out_dir/adapter`` loads base + adapter)
     model/            the merged (or fully fine-tuned) model, when ``merge`` is set or LoRA is off
+                      (always for a reward model: the ``reward_model`` judge loads it from here)
     data.jsonl        the exact training rows, extra columns (intent ids, sources) included
     data_card.json    source, counts, intents, the config and the versions that trained it
     data_card.md      the same, for people
@@ -43,7 +44,7 @@ from safeforge.errors import SafeforgeError, require
 
 log = logging.getLogger(__name__)
 
-TrainerKind = Literal["sft", "dpo"]
+TrainerKind = Literal["sft", "dpo", "reward"]
 Device = Literal["auto", "cpu", "cuda"]
 
 LORA_TARGETS: dict[str, tuple[list[str], bool]] = {
@@ -59,6 +60,7 @@ LORA_TARGETS: dict[str, tuple[list[str], bool]] = {
 COLUMNS: dict[str, tuple[tuple[str, ...], ...]] = {
     "sft": (("messages",), ("prompt", "completion")),
     "dpo": (("prompt", "chosen", "rejected"),),
+    "reward": (("prompt", "chosen", "rejected"), ("chosen", "rejected")),
 }
 """The TRL dataset formats each trainer accepts; other columns are kept in data.jsonl only."""
 
@@ -140,7 +142,7 @@ def lora_config(cfg: TrainConfig, model_type: str) -> Any:
         lora_dropout=cfg.lora_dropout,
         target_modules=targets,
         fan_in_fan_out=fan_in_fan_out,
-        task_type="CAUSAL_LM",
+        task_type="SEQ_CLS" if cfg.trainer == "reward" else "CAUSAL_LM",  # SEQ_CLS also trains the head
     )
 
 
@@ -161,15 +163,22 @@ def _load(model_path: str | Path, cfg: TrainConfig) -> tuple[Any, Any]:
     torch = require("torch", "train")
     source = str(Path(model_path).resolve()) if Path(model_path).exists() else str(model_path)
     half = cfg.lora and _cuda(cfg) and _bf16(cfg)  # frozen base weights may stay bf16
+    reward = cfg.trainer == "reward"  # one scalar head on the causal LM's body
+    auto = transformers.AutoModelForSequenceClassification if reward else transformers.AutoModelForCausalLM
     try:
-        model = transformers.AutoModelForCausalLM.from_pretrained(
-            source, use_safetensors=True, dtype=torch.bfloat16 if half else torch.float32
+        model = auto.from_pretrained(
+            source,
+            use_safetensors=True,
+            dtype=torch.bfloat16 if half else torch.float32,
+            **({"num_labels": 1} if reward else {}),
         )
         tok = transformers.AutoTokenizer.from_pretrained(source)
     except (OSError, ValueError) as exc:
         raise SafeforgeError(f"could not load model {source!r} for training: {exc}") from exc
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
+    if reward:  # the classifier finds each row's last token by the pad id
+        model.config.pad_token_id = tok.pad_token_id
     return model, tok
 
 
@@ -194,7 +203,7 @@ def _has_generation_markers(tok: Any) -> bool:
 def build_trainer(
     model_path: str | Path, rows: Sequence[Mapping[str, Any]], out_dir: Path, cfg: TrainConfig
 ) -> Any:
-    """TRL's SFTTrainer or DPOTrainer for ``cfg.trainer``, configured but not yet trained."""
+    """TRL's SFTTrainer, DPOTrainer or RewardTrainer for ``cfg.trainer``, configured but not yet trained."""
     trl = require("trl", "train")
     transformers = require("transformers", "train")
     columns = _check_rows(rows, cfg.trainer)
@@ -208,6 +217,14 @@ def build_trainer(
         sft_args = trl.SFTConfig(**args, assistant_only_loss="messages" in records[0])
         return trl.SFTTrainer(
             model=model, args=sft_args, train_dataset=dataset, processing_class=tok, peft_config=peft_config
+        )
+    if cfg.trainer == "reward":
+        return trl.RewardTrainer(
+            model=model,
+            args=trl.RewardConfig(**args),
+            train_dataset=dataset,
+            processing_class=tok,
+            peft_config=peft_config,
         )
     dpo_args = trl.DPOConfig(**args, beta=cfg.beta)
     return trl.DPOTrainer(
@@ -225,7 +242,8 @@ def train(
 ) -> Path:
     """Fine-tune with ``cfg.trainer``; returns the dir the ``hf:`` target should load.
 
-    That is ``out_dir/model`` when a merged or full model was saved, else ``out_dir/adapter``.
+    That is ``out_dir/model`` when a merged or full model was saved (always for a reward
+    model), else ``out_dir/adapter``.
     """
     out_dir = Path(out_dir)
     started = time.perf_counter()
@@ -236,7 +254,8 @@ def train(
     trainer.save_model(str(adapter_dir if cfg.lora else model_dir))
     if main:  # a pickle of the arguments; data_card.json records the config without one
         (adapter_dir if cfg.lora else model_dir).joinpath("training_args.bin").unlink(missing_ok=True)
-    if main and cfg.lora and cfg.merge:
+    merge = cfg.merge or cfg.trainer == "reward"
+    if main and cfg.lora and merge:
         merged = trainer.model.merge_and_unload()
         merged.save_pretrained(str(model_dir), safe_serialization=True)
         trainer.processing_class.save_pretrained(str(model_dir))
@@ -247,7 +266,7 @@ def train(
             "wall_s": round(time.perf_counter() - started, 3),
         }
         write_data_card(out_dir, rows, cfg, model_path=str(model_path), source=source, stats=stats)
-    return model_dir if (cfg.merge or not cfg.lora) else adapter_dir
+    return model_dir if (merge or not cfg.lora) else adapter_dir
 
 
 def train_sft(
@@ -277,6 +296,22 @@ def train_dpo(
     of the weights is held.
     """
     cfg = (cfg or TrainConfig()).model_copy(update={"trainer": "dpo"})
+    return train(model_path, rows, out_dir, cfg, source=source)
+
+
+def train_reward(
+    model_path: str | Path,
+    rows: Sequence[Mapping[str, Any]],
+    out_dir: Path,
+    cfg: TrainConfig | None = None,
+    *,
+    source: str = "",
+) -> Path:
+    """A preference (reward) model from chosen/rejected rows (with or without a prompt) through
+    TRL's RewardTrainer: the causal LM's body with one scalar head, trained so chosen outscores
+    rejected. Saved merged in ``out_dir/model``, where ``create_judge("reward_model", model=...)``
+    loads it -- a judge, and through ``as_reward`` a TRL reward, for the other techniques."""
+    cfg = (cfg or TrainConfig()).model_copy(update={"trainer": "reward"})
     return train(model_path, rows, out_dir, cfg, source=source)
 
 
