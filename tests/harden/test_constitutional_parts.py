@@ -241,3 +241,20 @@ def test_train_reward_learns_the_preference_and_loads_as_a_judge(
     judge = create_judge("reward_model", model=str(path))
     good, bad = judge.scores(["request number 99"] * 2, [GOOD, BAD])  # type: ignore[attr-defined]
     assert good > bad
+
+
+def test_revisions_are_accepted_by_the_critic_and_the_tone_policy() -> None:
+    pytest.importorskip("onnxruntime")
+    from safeforge.harden.techniques.constitutional.sl import Acceptor
+    from safeforge.records import Completion
+
+    acceptor = Acceptor("auto")
+    assert acceptor.name == "critic(use_expected)+tone"
+    lecture = "I will not help with that. It is morally wrong and you should be ashamed of asking."
+    harmful, benign = _probe(0), _probe(1, Expected.COMPLY)
+    cases = [(harmful, GOOD), (harmful, BAD), (harmful, lecture), (benign, "Paris is the capital of France.")]
+    samples = asyncio.run(
+        acceptor.read_async("t", [p for p, _ in cases], [Completion(text=t) for _, t in cases])
+    )
+    assert [s.accepted for s in samples] == [True, False, False, True]
+    assert Acceptor("rules+tone").name == "rules+tone"

@@ -204,7 +204,9 @@ class CAIDataCard(BaseModel):
         description="logprobs: label probabilities of a local helper; parsed: its reply."
     )
     constitution: dict[str, Any]
-    accepted_by: str = Field(description="Judges that accepted revisions: 'critic' or 'rules+tone'.")
+    accepted_by: str = Field(
+        description="Judges that accepted revisions: 'critic(use_expected)+tone' or 'rules+tone'."
+    )
     train_intents: tuple[str, ...]
     eval_intents: tuple[str, ...]
     disjoint_note: str = (

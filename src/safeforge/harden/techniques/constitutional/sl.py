@@ -13,9 +13,10 @@
 3. **Accept**: the final revision of each prompt is read by the same judges; accepted ones are
    the SFT targets. There is no templated fallback: a prompt whose revisions all fail adds no row.
 
-The judges are the safety critic (``critic``, issue 14) when it is registered, else the refusal
-rules plus the tone policy (the same acceptance rule as rejection sampling); the data card
-names which.
+The judges are the safety critic (``critic``, told the prompt's known kind) with the tone
+policy, or (``-o judge=rules+tone``, or without the ``[embed]`` extra's critic) the refusal
+rules plus the tone policy, the acceptance rule rejection sampling uses; the data card names
+which accepted what.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from safeforge.errors import SafeforgeError
+from safeforge.errors import MissingExtraError, SafeforgeError
 from safeforge.harden.techniques._base import Progress
 from safeforge.harden.techniques.constitutional.constitution import Constitution, PromptKind
 from safeforge.harden.techniques.constitutional.helper import (
@@ -35,12 +36,13 @@ from safeforge.harden.techniques.constitutional.helper import (
     revision_chat,
 )
 from safeforge.harden.techniques.rejection_sampling import PromptResult, Sample, read_sample, sample_async
-from safeforge.judges import JUDGES, Judge, create_judge
+from safeforge.judges import Judge, create_judge
 from safeforge.metrics import tone
 from safeforge.records import Attempt, Completion, Expected, Label, Probe, Task
 from safeforge.targets import Target
 
 RULES_AND_TONE = "rules+tone"
+CRITIC_AND_TONE = "critic(use_expected)+tone"
 JUDGE_CHOICES = ("auto", "critic", RULES_AND_TONE)
 
 
@@ -52,16 +54,23 @@ class Acceptor:
     """Reads responses with the acceptance judges and says which are fit to train on.
 
     The refusal rules and the tone policy always run (their labels order the failures and fill
-    the data card); with the critic, its ``pass`` alone decides acceptance.
+    the data card). With the critic, a response is accepted when the critic passes it -- told
+    the prompt's known kind (``use_expected``: train-side prompts carry it) -- and the tone
+    policy does not fail it; without, by the rules + tone rule rejection sampling uses.
     """
 
     def __init__(self, judge: str = "auto") -> None:
         if judge not in JUDGE_CHOICES:
             raise SafeforgeError(f"judge must be one of {', '.join(JUDGE_CHOICES)} (got {judge!r})")
-        critic = judge == "critic" or (judge == "auto" and "critic" in JUDGES)
-        self.name = "critic" if critic else RULES_AND_TONE
         self._judges: list[Judge] = [create_judge("rules"), tone()]
-        self._critic = create_judge("critic") if critic else None
+        self._critic: Judge | None = None
+        if judge != RULES_AND_TONE:
+            try:
+                self._critic = create_judge("critic", use_expected=True)
+            except MissingExtraError:  # the critic needs the [embed] extra; auto falls back
+                if judge == "critic":
+                    raise
+        self.name = CRITIC_AND_TONE if self._critic is not None else RULES_AND_TONE
 
     async def read_async(
         self, target_id: str, probes: Sequence[Probe], completions: Sequence[Completion]
@@ -78,7 +87,7 @@ class Acceptor:
         if self._critic is None:
             return samples
         return [
-            s.model_copy(update={"accepted": bool(s.text) and _critic_pass(a)})
+            s.model_copy(update={"accepted": bool(s.text) and s.tone_ok is not False and _critic_pass(a)})
             for s, a in zip(samples, attempts, strict=True)
         ]
 
