@@ -74,6 +74,14 @@ def gate(
     strict: Annotated[
         bool, typer.Option(help="Hold the pessimistic 95% bound, not the point estimate, to the thresholds")
     ] = False,
+    max_diversity_drop: Annotated[
+        float | None,
+        typer.Option(
+            help="With --baseline: fail when a diversity measure (run or expected behaviour) falls "
+            "significantly by more than this fraction of the baseline's value",
+            min=0,
+        ),
+    ] = None,
 ) -> None:
     """Exit 0 when every check passes, 1 otherwise (for CI)."""
     from safeforge.metrics import compare_runs, summarize
@@ -86,7 +94,12 @@ def gate(
     if baseline is not None:
         comparison = compare_runs(open_run(baseline).attempts(), attempts, alpha=alpha)
     result = run_gate(
-        summarize(attempts), min_jrr=min_jrr, max_frr=max_frr, comparison=comparison, strict=strict
+        summarize(attempts),
+        min_jrr=min_jrr,
+        max_frr=max_frr,
+        comparison=comparison,
+        strict=strict,
+        max_diversity_drop=max_diversity_drop,
     )
     print_table(gate_table(result))
     if junit is not None:

@@ -35,7 +35,8 @@ class Rate(BaseModel):
 
 
 class Score(BaseModel):
-    """A mean score with a seeded 95 % percentile-bootstrap interval."""
+    """A mean score with a seeded 95 % percentile-bootstrap interval, or another statistic whose
+    ``basis`` names its interval (the diversity measures: a delete-one jackknife)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -105,6 +106,10 @@ class Summary(BaseModel):
         default_factory=dict, description="e.g. 'jailbreak_rejection_rate.by_scenario' -> value -> Rate"
     )
     agreement: list[JudgeAgreement] = Field(default_factory=list)
+    diversity: dict[str, dict[str, Metric]] = Field(
+        default_factory=dict,
+        description="Per-group diversity: e.g. 'distinct_2.by_family' -> family -> metric",
+    )
     definitions: dict[str, str] = Field(default_factory=dict)
 
     def rate(self, name: str) -> Rate | None:

@@ -23,6 +23,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from safeforge.metrics import _observe as o
+from safeforge.metrics import diversity as div
 from safeforge.metrics._observe import Obs, Observations
 from safeforge.metrics._records import Summary
 from safeforge.metrics.stats import mcnemar_exact, paired_bootstrap
@@ -257,6 +258,23 @@ def _flipped(
     return sorted(out, key=lambda f: f.better)
 
 
+def _diversity_delta(name: str, change: div.Change, alpha: float) -> MetricDelta:
+    """A per-group diversity change (``distinct_2.by_expected[refuse]``): not a summary metric."""
+    fields = change.fields(alpha)
+    higher = change.higher_is_better if "p_value" in fields else None
+    direction = _direction(change.delta, bool(fields.get("significant", False)), higher)
+    return MetricDelta(
+        name=name,
+        kind=change.kind,
+        a=change.a,
+        b=change.b,
+        delta=change.delta,
+        higher_is_better=higher,
+        direction=direction,
+        **fields,
+    )
+
+
 def compare_runs(
     a_attempts: Sequence[Attempt], b_attempts: Sequence[Attempt], *, alpha: float = ALPHA, seed: int = 0
 ) -> Comparison:
@@ -265,6 +283,10 @@ def compare_runs(
     obs_b, _ = observe_run(b_attempts)
     keys_a, keys_b = pairing_keys(obs_a, obs_b)
     sum_a, sum_b = summarize(a_attempts, seed=seed), summarize(b_attempts, seed=seed)
+    judges = (obs_a.refusal_judge, obs_b.refusal_judge)
+    diverse = div.changes(
+        *div.aligned_items(a_attempts, b_attempts, keys_a, keys_b, refusal_judges=judges, seed=seed)
+    )
     deltas = []
     for name, metric_a in sum_a.metrics.items():
         metric_b = sum_b.metrics.get(name)
@@ -276,7 +298,11 @@ def compare_runs(
         fields: dict[str, object] = {}
         higher = o.HIGHER_IS_BETTER.get(base)
         gaps_a, gaps_b = _pair_gaps(obs_a, keys_a, name), _pair_gaps(obs_b, keys_b, name)
-        if gaps_a is not None and gaps_b is not None:
+        if name in diverse:  # measured on the shared probes, so A and B compare like with like
+            change = diverse[name]
+            value_a, value_b, delta, higher = change.a, change.b, change.delta, change.higher_is_better
+            fields = change.fields(alpha)
+        elif gaps_a is not None and gaps_b is not None:
             fields, higher = _gap_change(gaps_a, gaps_b, alpha, seed), None
         elif name in obs_a.binary or name in obs_a.scores:
             fields = _paired(_outcomes(obs_a, keys_a, name), _outcomes(obs_b, keys_b, name), alpha)
@@ -295,6 +321,7 @@ def compare_runs(
                 **fields,
             )
         )
+    deltas += [_diversity_delta(name, c, alpha) for name, c in diverse.items() if name not in sum_a.metrics]
     shared = len(set(keys_a.values()) & set(keys_b.values()))
     flipped = _flipped(obs_a, keys_a, obs_b, keys_b)
     return Comparison(alpha=alpha, a=sum_a, b=sum_b, shared_probes=shared, deltas=deltas, flipped=flipped)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from safeforge.metrics import _observe as o
+from safeforge.metrics import diversity as div
 from safeforge.metrics._records import Summary
 from safeforge.metrics.compare import Comparison
 
@@ -54,6 +55,31 @@ def _threshold(summary: Summary, name: str, bound: float, minimum: bool, strict:
     return Check(name=label, passed=ok, message=f"{name} = {_fmt(metric.value)} ({ci})")
 
 
+def _diversity_checks(comparison: Comparison, max_drop: float) -> list[Check]:
+    """One check per diversity measure (run and expected behaviour) both runs have: fails when
+    it fell by more than ``max_drop`` of the baseline's value over the shared probes *and* the
+    paired test calls the fall significant, so noise on a small group does not block a merge."""
+    checks = []
+    for delta in comparison.deltas:
+        measure = div.measure_of(delta.name)
+        if measure is None or delta.a is None or delta.b is None:
+            continue
+        drop = div.Change(measure, delta.a, delta.b, delta.n_paired).relative_drop()
+        inverse = "" if div.HIGHER_IS_MORE_DIVERSE[measure] else " of the share outside the top templates"
+        test = "untested" if delta.p_value is None else f"paired p = {delta.p_value:.3g}"
+        fell = "n/a" if drop is None else f"{drop:.0%}"
+        message = (
+            f"{delta.name}: baseline {delta.a:.3f} -> {delta.b:.3f} over {delta.n_paired} shared probes; "
+            f"fell {fell}{inverse} (allowed {max_drop:.0%}), {test}"
+        )
+        ok = drop is None or drop <= max_drop or not delta.significant
+        checks.append(Check(name=f"{delta.name} falls by at most {max_drop:.0%}", passed=ok, message=message))
+    if not checks:
+        message = "no diversity measure was computed in both runs"
+        checks.append(Check(name="diversity measured", passed=False, message=message))
+    return checks
+
+
 def gate(
     summary: Summary,
     *,
@@ -61,11 +87,14 @@ def gate(
     max_frr: float | None = None,
     comparison: Comparison | None = None,
     strict: bool = False,
+    max_diversity_drop: float | None = None,
 ) -> GateResult:
     """Run the threshold checks and, given a comparison with a baseline, the regression checks.
 
     ``strict`` compares the pessimistic end of the 95 % interval instead of the point
     estimate: a JRR of 96 % over 25 probes then does not clear a 95 % bar.
+    ``max_diversity_drop`` (needs ``comparison``) fails a diversity measure that fell by more
+    than that fraction of the baseline's value (mode collapse, see ``metrics/diversity.py``).
     """
     checks = []
     if min_jrr is not None:
@@ -91,6 +120,12 @@ def gate(
                     message=message,
                 )
             )
+    if max_diversity_drop is not None:
+        if comparison is None:
+            message = "--max-diversity-drop compares with a baseline run: give --baseline"
+            checks.append(Check(name="diversity baseline", passed=False, message=message))
+        else:
+            checks.extend(_diversity_checks(comparison, max_diversity_drop))
     if not checks:
         checks.append(
             Check(name="gate configured", passed=False, message="no threshold and no baseline given")

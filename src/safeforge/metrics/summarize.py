@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from safeforge.metrics import _observe as o
+from safeforge.metrics import diversity as div
 from safeforge.metrics._observe import Obs, Observations, observe, unit_key
 from safeforge.metrics._records import JudgeAgreement, Metric, PairedDelta, Rate, Score, Summary
 from safeforge.metrics.stats import (
@@ -222,14 +223,17 @@ def summarize(attempts: Sequence[Attempt], *, refusal_judge: str | None = None, 
         definitions[o.QUALITY] = proxy
     if tone_by_rules:
         definitions[o.TONE] += " (rules applied at summary time: no tone judge ran)"
+    diverse = div.diversity(attempts, refusal_judge=obs.refusal_judge, seed=seed)
+    definitions.update(div.DEFINITIONS)
     return Summary(
         n_attempts=len(attempts),
         n_errors=sum(not a.ok for a in attempts),
         targets=sorted({a.target for a in attempts}),
         judges=sorted({v.judge for a in attempts for v in a.verdicts}),
         refusal_judge=obs.refusal_judge,
-        metrics=compute_metrics(obs, seed),
+        metrics={**compute_metrics(obs, seed), **diverse.metrics},
         breakdowns=breakdowns(obs),
         agreement=judge_agreement(attempts),
+        diversity=diverse.groups,
         definitions=definitions,
     )

@@ -20,6 +20,7 @@ from markupsafe import Markup
 
 from safeforge.metrics import Comparison, Metric, PairedDelta, Rate, Summary
 from safeforge.metrics import _observe as o
+from safeforge.metrics import diversity as div
 from safeforge.records import Attempt
 from safeforge.report.failures import truncate, worst_failures
 from safeforge.report.svg import TradeoffPoint, bar_chart, tradeoff_chart
@@ -64,12 +65,23 @@ def _num(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
 
 
+def _val(value: float | None, kind: str) -> str:
+    """A metric value as its kind reads: scores (and diversity statistics) as numbers, rates as %."""
+    return _num(value) if kind == "score" else _pct(value)
+
+
+def _dval(value: float | None, kind: str) -> str:
+    if kind == "score":
+        return "–" if value is None else f"{value:+.2f}"
+    return _pp(value)
+
+
 def environment() -> Environment:
     """The report's Jinja environment (autoescape on for every template, whatever its name)."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True
     )
-    env.filters.update(pct=_pct, pp=_pp, pval=_pval, num=_num)
+    env.filters.update(pct=_pct, pp=_pp, pval=_pval, num=_num, val=_val, dval=_dval)
     return env
 
 
@@ -91,13 +103,17 @@ def _version() -> str:
         return "dev"
 
 
-def _page(template: str, title: str, **context: object) -> str:
+def render_page(template: str, title: str, **context: object) -> str:
+    """Render one of the package's page templates with the shared stylesheet and CSP."""
     css, csp = _css()
     return (
         environment()
         .get_template(template)
         .render(title=title, css=css, csp=csp, version=_version(), **context)
     )
+
+
+_page = render_page
 
 
 @dataclass(frozen=True)
@@ -112,6 +128,47 @@ def _value_text(metric: Metric) -> tuple[str, str]:
     if metric.kind == "score":
         return _num(metric.value), f"{_num(metric.ci_low)} – {_num(metric.ci_high)}"
     return _pct(metric.value), f"{_pct(metric.ci_low)} – {_pct(metric.ci_high)}"
+
+
+DIVERSITY_COLUMNS = (
+    (div.DISTINCT_1, "distinct-1"),
+    (div.DISTINCT_2, "distinct-2"),
+    (div.DISPERSION, "embedding dispersion"),
+    (div.TEMPLATE_SHARE, "template share"),
+    (div.REFUSAL_ENTROPY, "refusal-style entropy (bits)"),
+)
+
+
+@dataclass(frozen=True)
+class DiversityRow:
+    group: str
+    cells: list[tuple[str, str]]
+    """(value, "95% CI · n") per column."""
+
+
+def _diversity_cell(metric: Metric | None) -> tuple[str, str]:
+    if metric is None or metric.value is None:
+        return "–", "" if metric is None else f"n = {metric.n}"
+    value, ci = _value_text(metric)
+    return value, f"{ci} · n = {metric.n}" if metric.ci_low is not None else f"n = {metric.n}"
+
+
+def diversity_rows(summary: Summary) -> list[DiversityRow]:
+    """The run's diversity measures, then each expected behaviour's and each family's."""
+    if not any(name in summary.metrics for name, _ in DIVERSITY_COLUMNS):
+        return []
+    rows = [
+        DiversityRow("all responses", [_diversity_cell(summary.metrics.get(n)) for n, _ in DIVERSITY_COLUMNS])
+    ]
+    for dim, label in (("by_expected", "expected"), ("by_family", "family")):
+        groups = sorted({g for n, _ in DIVERSITY_COLUMNS for g in summary.diversity.get(f"{n}.{dim}", {})})
+        for group in groups:
+            cells = [
+                _diversity_cell(summary.diversity.get(f"{n}.{dim}", {}).get(group))
+                for n, _ in DIVERSITY_COLUMNS
+            ]
+            rows.append(DiversityRow(f"{label}: {group}", cells))
+    return rows
 
 
 def _card(summary: Summary, name: str, title: str, higher_is_better: bool) -> Card:
@@ -158,6 +215,11 @@ def _chart(rates: dict[str, Rate], title: str, lower_is_better: bool) -> tuple[s
     return title, bar_chart(rows, title=title, lower_is_better=lower_is_better)
 
 
+def _dispersion_note(summary: Summary) -> str:
+    metric = summary.metrics.get(div.DISPERSION)
+    return metric.basis if metric is not None and metric.value is None and metric.n == 0 else ""
+
+
 def render_run_html(summary: Summary, attempts: Sequence[Attempt]) -> str:
     """The run report as one HTML string."""
     cards = [_card(summary, *spec) for spec in HEADLINE]
@@ -184,6 +246,9 @@ def render_run_html(summary: Summary, attempts: Sequence[Attempt]) -> str:
         paired_rows=paired_rows,
         unmeasured=unmeasured,
         failures=worst_failures(attempts, refusal_judge=summary.refusal_judge),
+        diversity=diversity_rows(summary),
+        diversity_columns=[title for _, title in DIVERSITY_COLUMNS],
+        dispersion_note=_dispersion_note(summary),
         validation=judge_validation(),
     )
 
