@@ -104,7 +104,8 @@ def test_n_1_is_a_recording_pass_through_without_a_critic(tmp_path: Path) -> Non
     assert "n" not in sent[0].body
     attempts = Run.open(tmp_path / "guard").attempts()
     assert len(attempts) == 1
-    assert attempts[0].verdict(Task.CRITIC, "rerank").label is Label.PASS  # type: ignore[union-attr]
+    assert attempts[0].response == REFUSAL
+    assert attempts[0].verdicts == ()  # one candidate is no decision: no critic, no rerank verdict
 
 
 def test_chat_content_as_text_parts_and_a_system_turn(tmp_path: Path) -> None:

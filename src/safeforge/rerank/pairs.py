@@ -3,7 +3,8 @@
 Every candidate of a decision becomes an :class:`~safeforge.records.Attempt` (probe id
 ``REQUEST#cJ``, ``meta`` naming the request, the candidate's index and N) carrying the critic's
 own verdicts and one verdict of the reranker itself: judge ``rerank``, task ``critic``, label
-``pass`` for the chosen candidate and ``fail`` for the others, score = the critic's score. So
+``pass`` for the chosen candidate and ``fail`` for the others, score = the critic's score (a
+lone candidate, at N = 1, has nothing to be chosen over and gets no such verdict). So
 a run store holds each decision in full, and :func:`dpo_pairs` reads it back as TRL
 preference rows -- the chosen answer against the worst-scored one -- which ``safeforge.harden``
 trains on (``python -m safeforge.harden.train`` with ``trainer: dpo``).
@@ -23,8 +24,13 @@ RERANK_JUDGE = "rerank"
 def decision_attempts(
     probe: Probe, candidates: Sequence[Completion], ranking: Ranking, target: str
 ) -> list[Attempt]:
-    """One attempt per candidate, with the critic's verdicts and the reranker's decision."""
+    """One attempt per candidate, with the critic's verdicts and the reranker's decision. A
+    single candidate is no decision: it is stored alone, without a ``rerank`` verdict."""
     n = len(candidates)
+    if n == 1:
+        meta = {**probe.meta, "request_id": probe.id, "candidate": "0", "n": "1"}
+        only = probe.model_copy(update={"id": f"{probe.id}#c0", "meta": meta})
+        return [Attempt(probe=only, target=target, completion=candidates[0], verdicts=ranking.verdicts[0])]
     out = []
     for j, completion in enumerate(candidates):
         meta = {**probe.meta, "request_id": probe.id, "candidate": str(j), "n": str(n)}

@@ -15,10 +15,11 @@ technique writes such a file and hands its spec to the after-scan.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -45,13 +46,20 @@ async def draw_async(
 ) -> list[list[Completion]]:
     """``n`` candidates per probe from ``target``. ``generation`` (per-call settings) reaches
     only targets that draw themselves; the others sample with the settings they were built with."""
-    if isinstance(target, DrawsN):
-        return await target.generate_n_async(probes, n, generation)
+    if _draws_n(type(target)):
+        return await cast(DrawsN, target).generate_n_async(probes, n, generation)
     copies = [p.model_copy(update={"id": f"{p.id}#c{j}"}) for p in probes for j in range(n)]
     flat = await target.generate_async(copies)
     if len(flat) != len(copies):
         raise RuntimeError(f"{target.id} returned {len(flat)} completions for {len(copies)}")
     return [flat[i * n : (i + 1) * n] for i in range(len(probes))]
+
+
+@functools.cache
+def _draws_n(kind: type) -> bool:
+    """``isinstance(target, DrawsN)``, decided once per class (a protocol check costs tens of µs,
+    which the guard would pay on every request)."""
+    return issubclass(kind, DrawsN)
 
 
 class RerankSpec(BaseModel):

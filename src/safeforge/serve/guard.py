@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from safeforge.errors import SafeforgeError
 from safeforge.records import Completion, Probe
-from safeforge.rerank import Critic, Ranking, decision_attempts, draw_async, rerank_many_async
+from safeforge.rerank import Critic, Ranking, draw_async, rerank_many_async
 from safeforge.rerank.target import chosen
 from safeforge.serve.config import ServeConfig
 from safeforge.serve.recorder import Recorder
@@ -28,6 +28,10 @@ T = TypeVar("T")
 
 class UpstreamError(Exception):
     """No usable candidate came back (the message is already free of secrets)."""
+
+    def __init__(self, message: str, *, timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
 
 
 class CriticThread:
@@ -81,7 +85,9 @@ class Guard:
         except SafeforgeError as exc:  # the target's "whole run is doomed" errors: one request here
             raise UpstreamError(str(exc)) from None
         if not any(c.error is None and c.text is not None for c in drawn):
-            raise UpstreamError(drawn[0].error or "upstream returned no answer")
+            errors = [c.error or "" for c in drawn]
+            timed_out = all(e.startswith("timed out") for e in errors)
+            raise UpstreamError(errors[0] or "upstream returned no answer", timed_out=timed_out)
         if self.critic is None or self._critic_thread is None:
             ranking = Ranking(
                 choice=0, scores=(None,) * len(drawn), verdicts=((),) * len(drawn), critic="none"
@@ -89,7 +95,7 @@ class Guard:
         else:
             coro = rerank_many_async([probe], [drawn], self.critic, target=self.upstream.id)
             ranking = (await self._critic_thread.run_async(coro))[0]
-        self.recorder.add(decision_attempts(probe, drawn, ranking, self.upstream.id))
+        self.recorder.add((probe, drawn, ranking, self.upstream.id))
         return chosen(drawn, ranking, time.perf_counter() - started), ranking
 
     async def aclose(self) -> None:

@@ -150,13 +150,17 @@ class OpenAITarget:
         answer that comes back with fewer choices than asked for. ``generation`` overrides the
         target's sampling settings for these calls (the guard server passes a client's
         ``max_tokens``); with a seed, the parallel requests use ``seed``, ``seed + 1``, …"""
+        if len(probes) == 1:  # the guard's usual call: skip gather's task
+            return [await self._candidates_async(probes[0], n, generation)]
         return list(await asyncio.gather(*(self._candidates_async(p, n, generation) for p in probes)))
 
     async def _candidates_async(
         self, probe: Probe, n: int, generation: Generation | None
     ) -> list[Completion]:
+        if n == 1:
+            return await self._send_async(self._payload(probe, generation))
         got: list[Completion] = []
-        if n > 1 and self._honours_n is not False:
+        if self._honours_n is not False:
             got = await self._send_async({**self._payload(probe, generation), "n": n})
             if got[0].error is not None:
                 return got * n
