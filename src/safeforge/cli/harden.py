@@ -15,6 +15,7 @@ from safeforge.errors import SafeforgeError
 class TrainerOpt(StrEnum):
     SFT = "sft"
     DPO = "dpo"
+    GRPO = "grpo"
 
 
 def parse_options(pairs: list[str] | None) -> dict[str, Any]:
@@ -29,6 +30,16 @@ def parse_options(pairs: list[str] | None) -> dict[str, Any]:
             raise SafeforgeError(f"--option {pair!r}: expected KEY=VALUE")
         options[key.strip().replace("-", "_")] = yaml.safe_load(value) if value else ""
     return options
+
+
+def _with_reward_config(options: dict[str, Any], path: Path | None) -> dict[str, Any]:
+    """``--reward-config PATH`` is the ``reward_config`` option (checked here: one clear line)."""
+    if path is None:
+        return options
+    from safeforge.judges.rewards import load_reward_config
+
+    load_reward_config(path)
+    return {**options, "reward_config": str(path.resolve())}
 
 
 @app.command()
@@ -56,6 +67,9 @@ def harden(
     ] = None,
     helper_base_url: Annotated[
         str | None, typer.Option(help="constitutional: the helper's OpenAI-compatible endpoint")
+    ] = None,
+    reward_config: Annotated[
+        Path | None, typer.Option(help="Reward weights YAML for reward-shaping (see the README)")
     ] = None,
     phrasings_per_intent: Annotated[
         int | None, typer.Option(help="Cap phrasings per training intent (seeded sample)", min=1)
@@ -94,7 +108,7 @@ def harden(
         target=target,
         out=out,
         technique=technique,
-        options=options,
+        options=_with_reward_config(options, reward_config),
         trainer=trainer.value if trainer else None,
         eval_fraction=eval_fraction,
         judges=tuple(judge) if judge else defaults.judges,

@@ -1,4 +1,5 @@
-"""Safety fine-tuning through TRL: SFT, DPO and reward models, with LoRA by default.
+"""Safety fine-tuning through TRL: SFT, DPO and reward models (GRPO in ``safeforge.harden.rl``),
+with LoRA by default.
 
 safeforge builds the data; TRL trains. ``train_sft`` / ``train_dpo`` / ``train_reward`` turn a
 :class:`TrainConfig` into TRL's own ``SFTConfig`` / ``DPOConfig`` / ``RewardConfig`` and run TRL's
@@ -21,7 +22,9 @@ trains its shard and only the main process writes files::
     accelerate launch --config_file examples/accelerate/ddp.yaml \\
         -m safeforge.harden.train --config examples/accelerate/train_sft.yaml
 
-``examples/accelerate/`` also holds FSDP and DeepSpeed ZeRO-2 configs (set ``num_machines``,
+A job with ``train.trainer: grpo`` (and ``rewards: FILE``) runs ``safeforge.harden.rl``'s GRPO
+the same way. ``examples/accelerate/`` also holds a 2-process CPU config (gloo, for a dry run
+without GPUs), FSDP and DeepSpeed ZeRO-2 configs (set ``num_machines``,
 ``machine_rank`` and ``main_process_ip`` for several nodes). Under FSDP, leave ``merge`` off and
 merge the saved adapter afterwards: the sharded model is not whole on any one process.
 """
@@ -38,13 +41,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from safeforge.errors import SafeforgeError, require
 
 log = logging.getLogger(__name__)
 
-TrainerKind = Literal["sft", "dpo", "reward"]
+TrainerKind = Literal["sft", "dpo", "reward", "grpo"]
 Device = Literal["auto", "cpu", "cuda"]
 
 LORA_TARGETS: dict[str, tuple[list[str], bool]] = {
@@ -61,6 +64,7 @@ COLUMNS: dict[str, tuple[tuple[str, ...], ...]] = {
     "sft": (("messages",), ("prompt", "completion")),
     "dpo": (("prompt", "chosen", "rejected"),),
     "reward": (("prompt", "chosen", "rejected"), ("chosen", "rejected")),
+    "grpo": (("prompt",),),
 }
 """The TRL dataset formats each trainer accepts; other columns are kept in data.jsonl only."""
 
@@ -86,13 +90,30 @@ class TrainConfig(BaseModel):
     batch_size: int = Field(default=8, ge=1, description="Per device.")
     gradient_accumulation_steps: int = Field(default=1, ge=1)
     max_length: int = Field(default=256, ge=8, description="Tokens per example (prompt + answer).")
-    beta: float = Field(default=0.1, gt=0, description="DPO: strength of the pull to the reference.")
+    beta: float = Field(
+        default=0.1, ge=0, description="DPO / GRPO: strength of the pull to the reference (GRPO: KL weight)."
+    )
+    num_generations: int = Field(default=4, ge=2, description="GRPO: completions sampled per prompt.")
+    max_completion_length: int = Field(default=64, ge=1, description="GRPO: tokens per completion.")
+    temperature: float = Field(default=1.0, gt=0, description="GRPO: sampling temperature.")
+    use_vllm: bool = Field(default=False, description="GRPO: generate with vLLM (CUDA; pip install vllm).")
+    vllm_mode: Literal["colocate", "server"] = Field(
+        default="colocate",
+        description="GRPO + vLLM: in the training processes, or a `trl vllm-serve` server.",
+    )
+    vllm_server_base_url: str | None = Field(default=None, description="GRPO + vLLM server mode.")
     merge: bool = Field(default=False, description="Also save the adapter merged into the base model.")
     seed: int = 0
     device: Device = "auto"
     bf16: bool | None = Field(default=None, description="None: on when training on a CUDA GPU.")
     gradient_checkpointing: bool | None = Field(default=None, description="None: on with CUDA.")
     logging_steps: int = Field(default=10, ge=1)
+
+    @model_validator(mode="after")
+    def _dpo_needs_beta(self) -> TrainConfig:
+        if self.trainer == "dpo" and self.beta == 0:
+            raise ValueError("DPO needs beta > 0 (it scales the preference margin)")
+        return self
 
 
 def _cuda(cfg: TrainConfig) -> bool:
@@ -204,6 +225,8 @@ def build_trainer(
     model_path: str | Path, rows: Sequence[Mapping[str, Any]], out_dir: Path, cfg: TrainConfig
 ) -> Any:
     """TRL's SFTTrainer, DPOTrainer or RewardTrainer for ``cfg.trainer``, configured but not yet trained."""
+    if cfg.trainer == "grpo":
+        raise SafeforgeError("GRPO needs reward functions: use safeforge.harden.rl.train_grpo")
     trl = require("trl", "train")
     transformers = require("transformers", "train")
     columns = _check_rows(rows, cfg.trainer)
@@ -249,6 +272,26 @@ def train(
     started = time.perf_counter()
     trainer = build_trainer(model_path, rows, out_dir, cfg)
     result = trainer.train()
+    return save_trained(
+        trainer, result, out_dir, rows, cfg, model_path=model_path, source=source, started=started
+    )
+
+
+def save_trained(
+    trainer: Any,
+    result: Any,
+    out_dir: Path,
+    rows: Sequence[Mapping[str, Any]],
+    cfg: TrainConfig,
+    *,
+    model_path: str | Path,
+    source: str,
+    started: float,
+    stats: Mapping[str, Any] | None = None,
+) -> Path:
+    """Save what a finished TRL trainer trained (adapter, merged model, data card; files from the
+    main process only) and return the dir the ``hf:`` target should load. ``stats`` adds
+    trainer-specific figures to the card's ``training`` section."""
     main = trainer.is_world_process_zero()
     adapter_dir, model_dir = out_dir / "adapter", out_dir / "model"
     trainer.save_model(str(adapter_dir if cfg.lora else model_dir))
@@ -260,12 +303,14 @@ def train(
         merged.save_pretrained(str(model_dir), safe_serialization=True)
         trainer.processing_class.save_pretrained(str(model_dir))
     if main:
-        stats = {
+        figures = {
             "global_step": result.global_step,
             "train_loss": result.training_loss,
+            "world_size": trainer.args.world_size,
             "wall_s": round(time.perf_counter() - started, 3),
+            **(stats or {}),
         }
-        write_data_card(out_dir, rows, cfg, model_path=str(model_path), source=source, stats=stats)
+        write_data_card(out_dir, rows, cfg, model_path=str(model_path), source=source, stats=figures)
     return model_dir if (merge or not cfg.lora) else adapter_dir
 
 
@@ -382,6 +427,7 @@ class TrainJob(BaseModel):
     out: Path
     source: str = ""
     train: TrainConfig = TrainConfig()
+    rewards: Path | None = Field(default=None, description="GRPO: reward config YAML (default weights).")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -399,7 +445,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         job.model if Path(job.model).is_absolute() or not (base / job.model).exists() else base / job.model
     )
     out = job.out if job.out.is_absolute() else base / job.out
-    print(train(model, rows, out, job.train, source=job.source or str(data)))
+    source = job.source or str(data)
+    if job.train.trainer == "grpo":
+        from safeforge.harden.rl import train_grpo_job
+
+        rewards = job.rewards if job.rewards is None or job.rewards.is_absolute() else base / job.rewards
+        print(train_grpo_job(model, rows, out, job.train, rewards=rewards, source=source))
+    else:
+        print(train(model, rows, out, job.train, source=source))
     return 0
 
 

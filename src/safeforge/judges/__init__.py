@@ -27,6 +27,7 @@ _BUILTIN = (
 )
 for _name in _BUILTIN:
     JUDGES.lazy(_name, f"safeforge.judges.factories:{_name}")
+JUDGES.lazy("shaped_reward", "safeforge.judges.rewards:shaped_reward")
 
 DEFAULT_JUDGES: tuple[str, ...] = ("cascade", "leak", "abstention")
 """The refusal cascade (rules, then the encoder where unsure), the leak and abstention detectors."""

@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Coroutine, Sequence
+from typing import Any, TypeVar
 
 from safeforge.judges._base import Judge, RewardFn
 from safeforge.records import Attempt, Completion, Expected, Label, Message, Probe, Task, Verdict
+
+T = TypeVar("T")
 
 
 def _text(item: Any) -> str:
@@ -85,16 +87,14 @@ def _attempts(prompts: Sequence[Any], completions: Sequence[Any], kwargs: dict[s
     return out
 
 
-def _run(coro: Any) -> list[Verdict]:
+def _run(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine from sync code, also when called inside a running event loop."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        result: list[Verdict] = asyncio.run(coro)
-        return result
+        return asyncio.run(coro)
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        threaded: list[Verdict] = pool.submit(asyncio.run, coro).result()
-        return threaded
+        return pool.submit(asyncio.run, coro).result()
 
 
 def reward_value(v: Verdict, expected: str | None) -> float | None:

@@ -29,6 +29,7 @@ from safeforge.harden.techniques._base import (
 TECHNIQUES.lazy("rejection-sampling", "safeforge.harden.techniques.rejection_sampling:rejection_sampling")
 TECHNIQUES.lazy("critic-rerank", "safeforge.harden.techniques.critic_rerank:critic_rerank")
 TECHNIQUES.lazy("constitutional", "safeforge.harden.techniques.constitutional.technique:constitutional")
+TECHNIQUES.lazy("reward-shaping", "safeforge.harden.techniques.reward_shaping:reward_shaping")
 
 
 def create_technique(name: str, **options: Any) -> Technique:
