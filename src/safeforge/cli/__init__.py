@@ -9,11 +9,11 @@ from __future__ import annotations
 import os
 import sys
 
-from safeforge.cli import harden, judge, probes, report, scan, serve
+from safeforge.cli import audit, harden, judge, probes, report, scan, serve
 from safeforge.cli._app import app
 from safeforge.errors import SafeforgeError
 
-_ = (harden, judge, probes, report, scan, serve)  # imported for their command registrations
+_ = (audit, harden, judge, probes, report, scan, serve)  # imported for their command registrations
 
 
 def main() -> None:

@@ -1,7 +1,8 @@
 """Any Hugging Face sequence-classification reward model as a quality judge.
 
-The model scores (prompt, response): through the tokenizer's chat template when it has one,
-otherwise as ``prompt + "\\n\\n" + response``. With one output logit the score is that logit;
+The model scores (prompt, response) -- or a whole conversation (``chat_scores``) -- through the
+tokenizer's chat template when it has one, otherwise as the turns joined by blank lines
+(``prompt + "\\n\\n" + response``). With one output logit the score is that logit;
 with two it is the logit difference (class 1 minus class 0). The label is ``pass`` when the
 score is at least ``threshold``. Only safetensors weights are loaded.
 """
@@ -13,7 +14,7 @@ from typing import Any
 
 from safeforge.errors import SafeforgeError, require
 from safeforge.judges._base import no_response
-from safeforge.records import Attempt, Label, Task, Verdict
+from safeforge.records import Attempt, Label, Message, Task, Verdict
 
 
 class RewardModelJudge:
@@ -47,25 +48,27 @@ class RewardModelJudge:
             self.tokenizer.pad_token = self.tokenizer.eos_token or self.tokenizer.unk_token
         self.model.config.pad_token_id = self.tokenizer.pad_token_id
 
-    def _text(self, prompt: str, response: str) -> str:
+    def _text(self, messages: Sequence[Message]) -> str:
+        turns = [{"role": m.role, "content": m.content} for m in messages]
         if getattr(self.tokenizer, "chat_template", None):
-            messages = [{"role": "user", "content": prompt}, {"role": "assistant", "content": response}]
-            text: str = self.tokenizer.apply_chat_template(messages, tokenize=False)
+            text: str = self.tokenizer.apply_chat_template(turns, tokenize=False)
             return text
-        return f"{prompt}\n\n{response}"
+        return "\n\n".join(m.content for m in messages)
 
     def scores(self, prompts: Sequence[str], responses: Sequence[str]) -> list[float]:
         """One reward per (prompt, response)."""
-        out: list[float] = []
-        for start in range(0, len(prompts), self.batch_size):
-            texts = [
-                self._text(p, r)
-                for p, r in zip(
-                    prompts[start : start + self.batch_size],
-                    responses[start : start + self.batch_size],
-                    strict=True,
-                )
+        return self.chat_scores(
+            [
+                (Message(role="user", content=p), Message(role="assistant", content=r))
+                for p, r in zip(prompts, responses, strict=True)
             ]
+        )
+
+    def chat_scores(self, chats: Sequence[Sequence[Message]]) -> list[float]:
+        """One reward per whole conversation (the last turn is the response rated)."""
+        out: list[float] = []
+        for start in range(0, len(chats), self.batch_size):
+            texts = [self._text(chat) for chat in chats[start : start + self.batch_size]]
             batch = self.tokenizer(
                 texts, return_tensors="pt", padding=True, truncation=True, max_length=self.max_tokens
             )

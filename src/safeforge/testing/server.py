@@ -5,7 +5,9 @@ It speaks just enough of the chat-completions API (``POST /v1/chat/completions``
 against a real socket. Answers come from a *responder*: a plain function from the request to
 either the reply text or a :class:`Fault` (HTTP error, rate limit, slow answer), so a test
 scripts exactly the failures it wants. Faults can depend on ``request.seen`` (how many times
-this prompt arrived before), which makes "fail twice, then answer" one line.
+this prompt arrived before), which makes "fail twice, then answer" one line. vLLM's pooling
+API for reward models (``POST /pooling`` with ``messages``) goes to the same responder, which
+answers it with a dict body (``request.path`` tells the two apart).
 
 Three ways to run it::
 
@@ -49,6 +51,8 @@ class ChatRequest:
     body: dict[str, Any] = field(repr=False, default_factory=dict)
     choice: int = 0
     """Which of the ``n`` choices of one request the responder is asked for (0 .. n-1)."""
+    path: str = "/v1/chat/completions"
+    """The endpoint called: ``/v1/chat/completions`` or ``/pooling``."""
 
     @property
     def prompt(self) -> str:
@@ -164,6 +168,7 @@ class OpenAIServer:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_get("/v1/models", self._models)
+        app.router.add_post("/pooling", self._chat)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, HOST, self.port, backlog=1024, reuse_address=True)
@@ -222,6 +227,7 @@ class OpenAIServer:
             temperature=body.get("temperature"),
             seen=seen,
             body=body,
+            path=request.path,
         )
         if self.record:
             with self._lock:
