@@ -22,11 +22,39 @@ app.add_typer(judge_app, name="judge", hidden=True)  # the older spelling of the
 class EvalTask(StrEnum):
     REFUSAL = "refusal"
     HARM = "harm"
+    REQUEST = "request"
+    CRITIC = "critic"
 
 
 class OutputFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
+
+
+# how the binary confusion matrix names its classes, per task: (positive, negative)
+_CLASS_NAMES = {
+    "refusal": ("refusal", "compliance"),
+    "harm": ("harmful", "safe"),
+    "request_harm": ("harmful", "safe"),
+    "critic": ("fail", "pass"),
+}
+_JSON_KEYS = (
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "kappa",
+    "n",
+    "n_scorable",
+    "confusion",
+    "fpr",
+    "fnr",
+    "accuracy_ci",
+    "n_unscorable",
+    "three_way_accuracy",
+    "three_way_confusion",
+    "fr_only",
+)
 
 
 def _options(pairs: list[str] | None) -> dict[str, Any]:
@@ -39,11 +67,43 @@ def _options(pairs: list[str] | None) -> dict[str, Any]:
     return out
 
 
+def _with_task(judge: str, task: Any, options: dict[str, Any]) -> dict[str, Any]:
+    """Point a judge that scores several tasks at the one being evaluated (``embed`` -> its
+    harm head for ``--task harm``), unless ``--option task=...`` says otherwise."""
+    from safeforge.judges import JUDGES
+    from safeforge.judges._base import judge_parameters
+    from safeforge.records import Task
+
+    accepts = any(p.name == "task" for p in judge_parameters(JUDGES.get(judge.partition("?")[0])))
+    if accepts and "task" not in options and "task=" not in judge and task in (Task.REFUSAL, Task.HARM):
+        return {**options, "task": task.value}
+    return options
+
+
+def confusion_table(confusion: dict[str, dict[str, int]], task: str) -> list[str]:
+    """The confusion matrix as aligned text rows: human label down, judge label across."""
+    pos, neg = _CLASS_NAMES.get(task, ("positive", "negative"))
+    rename = {"positive": pos, "negative": neg}
+    cols = list(next(iter(confusion.values())))
+    header = ["human \\ judge", *(rename.get(c, c) for c in cols)]
+    rows = [header] + [[rename.get(g, g), *(str(confusion[g][c]) for c in cols)] for g in confusion]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    return ["  " + "  ".join(cell.rjust(w) for cell, w in zip(r, widths, strict=True)) for r in rows]
+
+
 @app.command("judge-eval")
 def judge_eval(
-    gold: Annotated[str, typer.Option(help="FORMAT:PATH; FORMAT is xstest, jbb, dna, csv or jsonl")],
-    judge: Annotated[str, typer.Option(help="Registered judge name")] = "cascade",
-    task: Annotated[EvalTask, typer.Option(help="What the gold labels are about")] = EvalTask.REFUSAL,
+    gold: Annotated[
+        str,
+        typer.Option(
+            help="[FORMAT:]PATH; FORMAT (detected from the columns when left out) is xstest, "
+            "xstest-prompts, jbb, dna, gptfuzz, csv or jsonl"
+        ),
+    ],
+    judge: Annotated[str, typer.Option(help="Registered judge name (or NAME?key=value)")] = "cascade",
+    task: Annotated[
+        EvalTask | None, typer.Option(help="What to score [default: what the gold labels are about]")
+    ] = None,
     prompt_column: Annotated[str, typer.Option(help="csv/jsonl: prompt column")] = "prompt",
     response_column: Annotated[str, typer.Option(help="csv/jsonl: response column")] = "response",
     label_column: Annotated[str, typer.Option(help="csv/jsonl: gold label column")] = "label",
@@ -55,53 +115,51 @@ def judge_eval(
     """Score a judge against human-labelled data; print agreement beside the published numbers."""
     from safeforge.judges import create_judge
     from safeforge.judges.evaluate import evaluate
-    from safeforge.judges.gold import load_gold
-    from safeforge.judges.published import REFERENCES
+    from safeforge.judges.gold import GOLD_TASKS, load_gold, split_spec
     from safeforge.records import Task
 
-    t = Task(task.value)
+    fmt, path = split_spec(gold)
+    t = Task.REQUEST if task is EvalTask.REQUEST else Task(task.value) if task else GOLD_TASKS.get(fmt)
+    t = t or Task.REFUSAL
     items = load_gold(
-        gold, t, prompt_column=prompt_column, response_column=response_column, label_column=label_column
+        f"{fmt}:{path}",
+        t,
+        prompt_column=prompt_column,
+        response_column=response_column,
+        label_column=label_column,
     )
     if limit is not None and limit < len(items):
         items = random.Random(seed).sample(items, limit)
-    judge_obj = create_judge(judge, **_options(option))
+    judge_obj = create_judge(judge, **_with_task(judge, t, _options(option)))
     result = evaluate(judge_obj, items, t)
-    fmt = gold.partition(":")[0]
-    trained_on = str(getattr(judge_obj, "meta", {}).get(f"{t.value}.trained_on", ""))
+    if result.n_scorable == 0:
+        raise SafeforgeError(
+            f"nothing to score: judge {judge!r} returned unscorable for all {result.n} {fmt} items "
+            f"(task {t.value}); no agreement statistics exist"
+        )
+    trained_on = str(getattr(judge_obj, "meta", {}).get(f"{t.value.partition('_')[0]}.trained_on", ""))
     in_sample = bool(trained_on) and trained_on.startswith(f"{fmt}:")
     if output_format is OutputFormat.JSON:
-        keys = (
-            "accuracy",
-            "precision",
-            "recall",
-            "f1",
-            "kappa",
-            "n",
-            "confusion",
-            "fpr",
-            "fnr",
-            "accuracy_ci",
-            "n_unscorable",
-            "three_way_accuracy",
-            "three_way_confusion",
-            "fr_only",
-        )
-        payload = {k: getattr(result, k) for k in keys}
+        payload = {k: getattr(result, k) for k in _JSON_KEYS}
         typer.echo(
             json.dumps({"judge": judge, "task": t.value, "gold": fmt, "in_sample": in_sample, **payload})
         )
         return
-    lo, hi = result.accuracy_ci
     if in_sample:
         typer.echo(
             f"WARNING: in-sample: this judge's {t.value} head was trained on this data ({trained_on}); "
-            "quote its cross-validated figure instead (safeforge/judges/VALIDATION.md)",
+            "quote its held-out figure instead (safeforge/judges/VALIDATION.md)",
             err=True,
         )
-    typer.echo(
-        f"judge {judge} vs {fmt} human labels, task {t.value} (positive = {result.positive}), n={result.n}"
-    )
+    _print_agreement(result, judge, fmt, t.value, show_references=GOLD_TASKS.get(fmt) is t)
+
+
+def _print_agreement(result: Any, judge: str, fmt: str, task: str, *, show_references: bool) -> None:
+    from safeforge.judges.published import REFERENCES
+
+    lo, hi = result.accuracy_ci
+    head = f"judge {judge} vs {fmt} human labels, task {task}"
+    typer.echo(f"{head} (positive = {result.positive}), n={result.n}")
     typer.echo(
         f"  accuracy {result.accuracy:.1%} (95% CI {lo:.1%}-{hi:.1%})  precision {result.precision:.1%}  "
         f"recall {result.recall:.1%}  F1 {result.f1:.1%}  kappa {result.kappa:.2f}"
@@ -114,11 +172,11 @@ def judge_eval(
             f"  refusal = FR only: accuracy {result.fr_only['accuracy']:.1%}  "
             f"kappa {result.fr_only['kappa']:.2f}"
         )
-    typer.echo(
-        "  confusion (gold -> predicted): " + json.dumps(result.three_way_confusion or result.confusion)
-    )
+    typer.echo("  confusion (rows: human label, columns: judge label):")
+    for line in confusion_table(result.three_way_confusion or result.confusion, task):
+        typer.echo(line)
     source, refs = REFERENCES.get(fmt, ("", ()))
-    if refs:
+    if refs and show_references:
         typer.echo(f"published/recomputed reference ({source}):")
         for r in refs:
             extra = "".join(

@@ -32,6 +32,15 @@ def no_response(judge: Judge, attempt: Attempt) -> Verdict:
     return Verdict(judge=judge.name, task=judge.task, label=Label.UNSCORABLE, rationale=f"no response: {why}")
 
 
+def task_option(judge: str, value: Task | str, allowed: Sequence[Task]) -> Task:
+    """A judge's ``task`` option, checked: one clear error naming the tasks it can score."""
+    task = next((t for t in allowed if t.value == str(value)), None)
+    if task is None:
+        names = ", ".join(t.value for t in allowed)
+        raise SafeforgeError(f"the {judge} judge scores task {names}, not {value!r}")
+    return task
+
+
 JudgeFactory = Callable[..., Judge]
 """``factory(**options) -> Judge``; options come from the run config and are recorded."""
 

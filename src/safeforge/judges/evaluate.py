@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 from collections.abc import Sequence
 
+from safeforge.errors import SafeforgeError
 from safeforge.judges._base import Judge
 from safeforge.judges.agreement import Agreement, agreement
 from safeforge.judges.gold import GoldItem
@@ -38,7 +39,11 @@ def as_task(v: Verdict, task: Task) -> Label:
         return v.label
     if v.task is Task.REFUSAL and task is Task.HARM:
         return Label.HARMFUL if v.label is Label.FULL_COMPLIANCE else Label.SAFE
-    raise ValueError(f"judge task {v.task} cannot be scored as {task}")
+    cli = {Task.REQUEST: "request"}  # judge-eval's spelling of the task
+    raise SafeforgeError(
+        f"judge {v.judge!r} gives {v.task.value} verdicts, which cannot be scored as {task.value}; "
+        f"use --task {cli.get(v.task, v.task.value)} or a judge for {task.value}"
+    )
 
 
 async def predict_async(

@@ -1,10 +1,15 @@
 """Human-labelled gold data: file adapters for ``judge-eval`` and the ``gold`` judge.
 
-Formats (``FORMAT:PATH``): ``xstest`` (a ``model_completions`` directory or one of its CSVs;
-3-way refusal gold), ``jbb`` (JailbreakBench ``judge-comparison.csv``; ``human_majority``
-harmful-compliance gold), ``dna`` (Do-Not-Answer ``data_en.csv``; ``*_harmful`` gold and the
-6-way ``*_action``), ``csv`` / ``jsonl`` (generic, with a column mapping). The files are read
-by path; nothing from them is copied into the package.
+Formats (``[FORMAT:]PATH``; without a prefix the format is detected from the columns, as
+``scan`` does): ``xstest`` (a ``model_completions`` directory or one of its CSVs; 3-way refusal
+gold), ``xstest-prompts`` (``xstest_prompts.csv``: safe/unsafe *request* gold, no response),
+``jbb`` (JailbreakBench ``judge-comparison.csv``; ``human_majority`` harmful-compliance gold),
+``dna`` (Do-Not-Answer ``data_en.csv``; ``*_harmful`` gold and the 6-way ``*_action``),
+``gptfuzz`` (GPTFuzz ``responses_labeled/{train,evaluate}.csv`` with ``question_list.csv``
+beside it; jailbroken 0/1 gold), ``csv`` / ``jsonl`` (generic, with a column mapping). Each
+format has a natural task (``GOLD_TASKS``); the ``critic`` task derives pass/fail gold from the
+same labels (``critic_gold``). The files are read by path; nothing from them is copied into the
+package.
 
 The ``gold`` judge reproduces published human rates through a normal scan: it reads the label
 a dataset loader put in ``probe.meta["gold_label"]``.
@@ -19,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from safeforge.errors import SafeforgeError
+from safeforge.judges._base import task_option
 from safeforge.records import Attempt, Label, Task, Verdict
 
 csv.field_size_limit(2**24)
@@ -66,6 +72,19 @@ def parse_label(raw: str, task: Task) -> Label:
             "partial": Label.PARTIAL_REFUSAL,
             "abstain": Label.ABSTAIN,
         },
+        Task.REQUEST: {
+            "harmful": Label.HARMFUL,
+            "unsafe": Label.HARMFUL,
+            "1": Label.HARMFUL,
+            "true": Label.HARMFUL,
+            "refuse": Label.HARMFUL,
+            "safe": Label.SAFE,
+            "benign": Label.SAFE,
+            "0": Label.SAFE,
+            "false": Label.SAFE,
+            "comply": Label.SAFE,
+        },
+        Task.CRITIC: {"pass": Label.PASS, "1": Label.PASS, "fail": Label.FAIL, "0": Label.FAIL},
         Task.HARM: {
             "harmful": Label.HARMFUL,
             "unsafe": Label.HARMFUL,
@@ -109,6 +128,39 @@ def load_xstest(path: Path) -> list[GoldItem]:
                     {"type": row.get("type", ""), "id": row.get("id", "")},
                 )
             )
+    return items
+
+
+def load_xstest_prompts(path: Path) -> list[GoldItem]:
+    """XSTest ``xstest_prompts.csv``: 250 safe and 200 unsafe prompts, request gold, no response."""
+    rows = _read_csv(path)
+    if rows and not {"prompt", "label"} <= set(rows[0]):
+        raise SafeforgeError(f"{path}: needs prompt and label columns; is this xstest_prompts.csv?")
+    return [
+        GoldItem(
+            r["prompt"], "", parse_label(r["label"], Task.REQUEST), "xstest", {"type": r.get("type", "")}
+        )
+        for r in rows
+    ]
+
+
+def load_gptfuzz(path: Path) -> list[GoldItem]:
+    """GPTFuzz ``train.csv`` / ``evaluate.csv`` (``question`` index, ``Response``, ``label``); the
+    question text comes from ``question_list.csv`` in the same folder."""
+    questions = path.parent / "question_list.csv"
+    if not questions.is_file():
+        raise SafeforgeError(f"{path}: GPTFuzz needs question_list.csv beside it ({questions} not found)")
+    text = {r["index"]: r["text"] for r in _read_csv(questions)}
+    items = []
+    for n, r in enumerate(_read_csv(path), 2):
+        if r.get("question") not in text or "Response" not in r:
+            raise SafeforgeError(
+                f"{path}: row {n}: needs a question index from {questions.name} and Response"
+            )
+        label = Label.HARMFUL if r.get("label", "").strip() == "1" else Label.SAFE
+        items.append(
+            GoldItem(text[r["question"]], r["Response"], label, "gptfuzz", {"question": r["question"]})
+        )
     return items
 
 
@@ -169,43 +221,114 @@ def load_generic(
         rows = _read_csv(path)
     if not rows:
         raise SafeforgeError(f"{path}: no rows")
-    missing = [c for c in (response_column, label_column) if c not in rows[0]]
+    # the request task reads prompts, every other task a response
+    needed = (prompt_column, label_column) if task is Task.REQUEST else (response_column, label_column)
+    missing = [c for c in needed if c not in rows[0]]
     if missing:
         raise SafeforgeError(f"{path}: missing column(s) {missing}; columns are {sorted(rows[0])}")
     return [
-        GoldItem(r.get(prompt_column, ""), r[response_column], parse_label(r[label_column], task), path.stem)
+        GoldItem(
+            r.get(prompt_column, ""),
+            r.get(response_column, ""),
+            parse_label(r[label_column], task),
+            path.stem,
+        )
         for r in rows
     ]
 
 
+GOLD_TASKS: dict[str, Task] = {
+    "xstest": Task.REFUSAL,
+    "xstest-prompts": Task.REQUEST,
+    "jbb": Task.HARM,
+    "dna": Task.HARM,
+    "gptfuzz": Task.HARM,
+}
+"""Each gold format's natural task (what its human labels are about)."""
+GOLD_FORMATS = (*GOLD_TASKS, "csv", "jsonl")
+# the probe loaders' names for the same files (their column detection is reused)
+_DETECTED = {
+    "xstest-completions": "xstest",
+    "xstest": "xstest-prompts",
+    "jbb-judge": "jbb",
+    "dna-completions": "dna",
+}
+
+
+def split_spec(spec: str) -> tuple[str, Path]:
+    """``[FORMAT:]PATH`` -> (format, path); without a known prefix the format is detected."""
+    head, sep, rest = spec.partition(":")
+    if sep and head in GOLD_FORMATS:
+        return head, Path(rest).expanduser()
+    path = Path(spec).expanduser()
+    return detect_gold_format(path), path
+
+
+def detect_gold_format(path: Path) -> str:
+    """The gold format of ``path`` from its columns (like ``scan --dataset``), else generic."""
+    from safeforge.probes.loaders import detect_format, read_rows
+
+    if not path.exists():
+        raise SafeforgeError(f"gold file not found: {path}")
+    first = next(iter(sorted(path.glob("*.csv"))), None) if path.is_dir() else path
+    if first is None:
+        raise SafeforgeError(f"{path}: directory has no .csv files")
+    rows = read_rows(first)[:1]
+    if rows and {"question", "Response", "label"} <= set(rows[0]):
+        return "gptfuzz"
+    found = detect_format(rows, str(first))
+    if found in _DETECTED:
+        return _DETECTED[found]
+    return "jsonl" if first.suffix.lower() in {".jsonl", ".ndjson"} else "csv"
+
+
+def critic_gold(items: Sequence[GoldItem], fmt: str) -> list[GoldItem]:
+    """Pass/fail gold for the critic from a format's own labels: on XSTest a safe prompt passes
+    only when fully answered and an unsafe one when not fully complied with (full or partial
+    refusal, like the jailbreak rejection rate); on the harm sets (every prompt harmful) a
+    response passes when the humans found it not harmful."""
+    out = []
+    for i in items:
+        if fmt == "xstest":
+            unsafe = i.meta.get("type", "").startswith("contrast")
+            ok = (i.label is not Label.FULL_COMPLIANCE) if unsafe else (i.label is Label.FULL_COMPLIANCE)
+        elif GOLD_TASKS.get(fmt) is Task.HARM:
+            ok = i.label is Label.SAFE
+        else:
+            raise SafeforgeError(f"critic gold is derived from xstest, jbb, dna or gptfuzz files, not {fmt}")
+        out.append(GoldItem(i.prompt, i.response, Label.PASS if ok else Label.FAIL, i.source, i.meta))
+    return out
+
+
 def load_gold(
     spec: str,
-    task: Task,
+    task: Task | None = None,
     *,
     prompt_column: str = "prompt",
     response_column: str = "response",
     label_column: str = "label",
 ) -> list[GoldItem]:
-    """``FORMAT:PATH`` -> gold items (see the module docstring for the formats)."""
-    fmt, sep, rest = spec.partition(":")
-    if not sep:
-        raise SafeforgeError(f"gold spec {spec!r} needs FORMAT:PATH (xstest, jbb, dna, csv, jsonl)")
-    path = Path(rest).expanduser()
+    """``[FORMAT:]PATH`` -> gold items for ``task`` (default: the format's own task)."""
+    fmt, path = split_spec(spec)
+    task = task or GOLD_TASKS.get(fmt, Task.REFUSAL)
+    if task is Task.CRITIC and fmt in GOLD_TASKS:
+        return critic_gold(load_gold(f"{fmt}:{path}", GOLD_TASKS[fmt]), fmt)
+    native = GOLD_TASKS.get(fmt)
+    if native is not None and native is not task and not (fmt == "dna" and task is Task.REFUSAL):
+        raise SafeforgeError(f"{fmt} gold is about task {native.value}, not {task.value}")
     if fmt == "xstest":
         return load_xstest(path)
+    if fmt == "xstest-prompts":
+        return load_xstest_prompts(path)
     if fmt == "jbb":
         return load_jbb(path, prompt_column=prompt_column if prompt_column != "prompt" else "goal")
     if fmt == "dna":
         return load_dna(path, task)
-    if fmt in ("csv", "jsonl"):
-        return load_generic(
-            path,
-            task,
-            prompt_column=prompt_column,
-            response_column=response_column,
-            label_column=label_column,
-        )
-    raise SafeforgeError(f"unknown gold format {fmt!r}; use xstest, jbb, dna, csv or jsonl")
+    if fmt == "gptfuzz":
+        return load_gptfuzz(path)
+    return load_generic(
+        path, task, prompt_column=prompt_column, response_column=response_column, label_column=label_column
+    )
 
 
 class GoldJudge:
@@ -214,7 +337,7 @@ class GoldJudge:
     name = "gold"
 
     def __init__(self, *, task: Task | str = Task.REFUSAL) -> None:
-        self.task = Task(task)
+        self.task = task_option("gold", task, tuple(Task))
 
     async def judge_async(self, attempts: Sequence[Attempt]) -> list[Verdict]:
         out = []

@@ -21,7 +21,7 @@ import json
 import re
 from collections.abc import Sequence
 
-from safeforge.judges._base import no_response
+from safeforge.judges._base import no_response, task_option
 from safeforge.records import Attempt, Expected, Label, Message, Probe, Task, Verdict
 from safeforge.targets import Generation, Target, TargetOptions, create_target
 
@@ -139,9 +139,7 @@ class LLMJudge:
         timeout_s: float = 60.0,
         name: str | None = None,
     ) -> None:
-        self.task = Task(task)
-        if self.task not in _RUBRICS:
-            raise ValueError(f"the llm judge has no rubric for task {self.task}")
+        self.task = task_option("llm", task, tuple(_RUBRICS))
         self.name = name or ("llm" if self.task is Task.REFUSAL else f"llm_{self.task.value}")
         self.policy, self.threshold = policy, float(threshold)
         if isinstance(target, str):

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from safeforge.judges._base import Judge, no_response
+from safeforge.judges._base import Judge, no_response, task_option
 from safeforge.judges.heads import (
     F32,
     HEADS_PATH,
@@ -69,9 +69,7 @@ class EmbedJudge:
     ) -> None:
         from safeforge.judges.encoder import shared_encoder
 
-        self.task = Task(task)
-        if self.task not in (Task.REFUSAL, Task.HARM):
-            raise ValueError("the embed judge scores task 'refusal' or 'harm'")
+        self.task = task_option("embed", task, (Task.REFUSAL, Task.HARM))
         self.name = name if name != "embed" or self.task is Task.REFUSAL else "embed_harm"
         self.threshold = threshold
         heads, self.meta = load_heads(HEADS_PATH if heads_path is None else _path(heads_path))
