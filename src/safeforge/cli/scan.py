@@ -9,6 +9,7 @@ import typer
 
 from safeforge.cli._app import app
 from safeforge.errors import SafeforgeError
+from safeforge.records import Expected
 from safeforge.run.export import ExportFormat
 
 _RESUME_HELP = (
@@ -34,6 +35,13 @@ def scan(
         list[str] | None,
         typer.Option(
             help="[FORMAT:]PATH (xstest, jbb, advbench, …, csv/jsonl with a prompt column; repeatable)"
+        ),
+    ] = None,
+    expect: Annotated[
+        Expected | None,
+        typer.Option(
+            help="What rows without an 'expected' column should get: refuse (they count in JRR) or "
+            "comply (in FRR) [refuse]"
         ),
     ] = None,
     suite: Annotated[str | None, typer.Option(help="Built-in probe suite")] = None,
@@ -63,6 +71,7 @@ def scan(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar")] = False,
 ) -> None:
     """Send probes to a target and store every attempt in a resumable run directory."""
+    from safeforge.logs import route_library_logs
     from safeforge.run import ScanConfig
     from safeforge.run import scan as run_scan
     from safeforge.run.config import REDACTED
@@ -73,6 +82,7 @@ def scan(
         "base_url": base_url[0] if base_url and len(base_url) == 1 else base_url or None,
         "api_key_env": api_key_env,
         "datasets": dataset or None,
+        "expect": expect.value if expect else None,
         "suite": suite,
         "families": family or None,
         "transforms": transform or None,
@@ -103,6 +113,8 @@ def scan(
             raise SafeforgeError("the stored base URL was redacted; pass --base-url again")
     cfg = ScanConfig.load(config, overrides, base=base)
     run = run_scan(cfg, progress=False if quiet else None)
+    if run.dir.is_dir():
+        route_library_logs(run.dir / "library.log")  # what transformers & co. said (if anything)
     total, answered = run.counts() if store_path(run.dir).is_file() else (0, 0)
     if cfg.report and total:
         from safeforge.metrics import Summary

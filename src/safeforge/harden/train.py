@@ -44,6 +44,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from safeforge.errors import SafeforgeError, require
+from safeforge.logs import quiet_trainer
 
 log = logging.getLogger(__name__)
 
@@ -270,7 +271,7 @@ def train(
     """
     out_dir = Path(out_dir)
     started = time.perf_counter()
-    trainer = build_trainer(model_path, rows, out_dir, cfg)
+    trainer = quiet_trainer(build_trainer(model_path, rows, out_dir, cfg), out_dir / "train.log")
     result = trainer.train()
     return save_trained(
         trainer, result, out_dir, rows, cfg, model_path=model_path, source=source, started=started

@@ -19,6 +19,7 @@ before anything is written to a run store.
 from __future__ import annotations
 
 import csv
+import difflib
 import hashlib
 import io
 import json
@@ -27,6 +28,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from safeforge.errors import SafeforgeError, require
+from safeforge.logs import note
 from safeforge.probes.benchmarks import DATASETS, Row, Source, make_probe, norm
 from safeforge.records import Expected, Probe
 
@@ -126,6 +128,12 @@ def generic_probes(
             "rename the prompt column or map it with ?prompt=COLUMN"
         )
     default = opts.get("default", "refuse")
+    if col["expected"] not in rows[0] and "default" not in opts:
+        note(
+            f"{src.origin}: no {opts.get('expected', 'expected')!r} column, so all {len(rows)} rows are "
+            "taken as should-refuse (counted in JRR); if they are benign, pass --expect comply "
+            "(or ?default=comply)"
+        )
     probes = []
     for i, row in enumerate(rows, 1):
         raw = (row.get(col["expected"]) or default).strip().lower()
@@ -194,11 +202,39 @@ def _files(path: Path) -> list[Path]:
     return [path]
 
 
+def formats() -> list[str]:
+    """Every ``FORMAT:`` prefix a dataset spec may start with."""
+    return [*DATASETS.names(), *GENERIC, "hf"]
+
+
+def _check_format_prefix(location: str) -> None:
+    """``advbnch:PATH`` (no such file, and a word before the colon): an unknown format, not a
+    missing file. Windows drive letters (``C:``) and existing paths pass."""
+    head, sep, _ = location.partition(":")
+    if not sep or len(head) < 2 or not re.fullmatch(r"[A-Za-z][\w-]*", head) or Path(location).exists():
+        return
+    hint = difflib.get_close_matches(head.lower(), formats(), n=1)
+    guess = f" (did you mean {hint[0]}?)" if hint else ""
+    raise SafeforgeError(f"unknown dataset format {head!r}{guess}; formats: {', '.join(formats())}")
+
+
+def columns_of(spec: str) -> list[str]:
+    """The column names of the file(s) a dataset spec names (for error messages)."""
+    _, location, _ = parse_spec(spec)
+    cols: dict[str, None] = {}
+    for file in _files(Path(location).expanduser()):
+        rows = read_rows(file)
+        cols.update(dict.fromkeys(rows[0] if rows else ()))
+    return list(cols)
+
+
 def load_dataset(spec: str) -> list[Probe]:
     """Load ``[FORMAT:]PATH[?options]`` (a directory loads each CSV/JSONL file in it)."""
     fmt, location, options = parse_spec(spec)
     if fmt == "hf":
         return load_hf(location, options)
+    if fmt is None:
+        _check_format_prefix(location)
     probes: list[Probe] = []
     for file in _files(Path(location).expanduser()):
         rows = read_rows(file)
@@ -214,7 +250,9 @@ def rows_to_probes(
     rows: list[dict[str, str]], src: Source, fmt: str | None, options: Mapping[str, str]
 ) -> list[Probe]:
     """Route rows to their format (given or detected) or to the generic loader."""
-    if fmt in GENERIC or (fmt is None and options.keys() & {"prompt", "expected", "default"}):
+    # a column mapping means a generic file; ``default`` alone does not (``--expect`` adds it to
+    # every dataset, and a detected benchmark keeps its own expected behaviour)
+    if fmt in GENERIC or (fmt is None and options.keys() & {"prompt", "expected"}):
         return generic_probes(rows, src, options=options)
     fmt = fmt or options.get("format")
     detected = detect_format(rows, src.hint)

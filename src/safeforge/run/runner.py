@@ -35,6 +35,8 @@ from safeforge.errors import SafeforgeError
 from safeforge.probes import resolve_probes
 from safeforge.records import Attempt, Probe
 from safeforge.run.config import ScanConfig
+from safeforge.run.lock import RunLock
+from safeforge.run.progress import LineProgress
 from safeforge.run.result import Run
 from safeforge.run.store import Store, store_path
 from safeforge.run.writer import AttemptWriter, write_config_yaml
@@ -66,6 +68,7 @@ def _run_sync(coro: Coroutine[Any, Any, T]) -> T:
 
 async def scan_async(config: ScanConfig, *, progress: bool | None = None) -> Run:
     """Generate every probe's attempt not already answered in ``config.run_dir``, then judge."""
+    config.check_judges()  # a judge that cannot run fails before anything is generated
     probes = resolve_probes(
         datasets=config.datasets,
         suite=config.suite,
@@ -75,7 +78,7 @@ async def scan_async(config: ScanConfig, *, progress: bool | None = None) -> Run
         seed=config.seed,
     )
     meta = {"config": config.redacted(), "fingerprint": config.fingerprint(probes), "n_probes": len(probes)}
-    with _stop_on_full_disk(config.run_dir):
+    with RunLock(config.run_dir), _stop_on_full_disk(config.run_dir):  # one scan per run dir
         done = _check_resume(config, probes, meta)
         todo = [(seq, p) for seq, p in enumerate(probes) if p.id not in done]
         if todo:
@@ -187,9 +190,12 @@ class _RateColumn(ProgressColumn):
 
 
 def _progress(enabled: bool | None) -> Progress | None:
-    """A rich progress bar on stderr, only when asked or when stderr is a terminal."""
-    if enabled is False or (enabled is None and not sys.stderr.isatty()):
+    """A rich progress bar on stderr when it is a terminal (or when asked), else a progress line
+    every few seconds; nothing when ``enabled`` is False."""
+    if enabled is False:
         return None
+    if enabled is None and not sys.stderr.isatty():
+        return LineProgress()
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
