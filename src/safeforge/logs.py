@@ -75,10 +75,10 @@ class _LibraryHandler(logging.Handler):
         self.path: Path | None = None
         self._held: deque[str] = deque(maxlen=BUFFERED)
 
-    def use(self, path: Path) -> None:
-        """Write to ``path`` from now on, starting with what was held."""
+    def use(self, path: Path | None) -> None:
+        """Write to ``path`` from now on, starting with what was held (None: hold again)."""
         self.path = path
-        if self._held:
+        if path is not None and self._held:
             self._write(list(self._held))
             self._held.clear()
 
@@ -145,7 +145,7 @@ def route_library_logs(path: Path | None = None) -> None:
     """Send library logs and warnings to ``path`` (or hold them until a path is named), and
     turn off the per-file loading and dataset-mapping bars (of libraries imported later too,
     through their environment switches). Idempotent; a later call with another path switches
-    files."""
+    files, one without a path holds records again (a new command in a long-lived process)."""
     for switch in ("HF_HUB_DISABLE_PROGRESS_BARS", "HF_DATASETS_DISABLE_PROGRESS_BARS"):
         os.environ.setdefault(switch, "1")
     for name in LIBRARIES:
@@ -156,8 +156,7 @@ def route_library_logs(path: Path | None = None) -> None:
     if warnings.showwarning is not _showwarning:
         warnings.showwarning = _showwarning
     _quiet_loaded_libraries()
-    if path is not None:
-        _HANDLER.use(Path(path))
+    _HANDLER.use(None if path is None else Path(path))
 
 
 def quiet_trainer(trainer: Any, path: Path) -> Any:

@@ -99,3 +99,92 @@ def test_base_url_may_be_a_list_redacted_and_fingerprinted(tmp_path: Path) -> No
     assert single.target_options().base_url == "http://bob:pa55@127.0.0.1:1/v1"
     assert single.fingerprint([]) != cfg.fingerprint([])
     assert any(line.startswith("base_url:") for line in single.fingerprint_diff(cfg.redacted()))
+
+
+def test_yaml_takes_the_flag_names_hyphen_or_underscore_and_lists(tmp_path: Path) -> None:
+    path = tmp_path / "scan.yaml"
+    path.write_text(
+        "target: openai:m\nbase-url: http://127.0.0.1:9/v1\ndataset: a.csv\n"
+        "judge: [rules, leak]\ntransform:\n  - base64\nmax-new-tokens: 12\ntemperature: 0.3\n"
+        "no-report: true\nrpm: 600\ntimeout: 5\nmax_retries: 1\nrun-dir: out\n"
+    )
+    cfg = ScanConfig.load(path, {"transforms": ["rot13"]})
+    assert cfg.base_url == "http://127.0.0.1:9/v1"
+    assert cfg.datasets == ["a.csv"]  # a string is a one-item list
+    assert cfg.judges == ["rules", "leak"]
+    assert cfg.transforms == ["rot13"]  # the flag (field name) overrides the file's flag name
+    assert (cfg.generation.max_new_tokens, cfg.generation.temperature) == (12, 0.3)
+    assert cfg.report is False
+    assert (cfg.requests_per_minute, cfg.timeout_s, cfg.max_retries) == (600, 5, 1)
+    assert cfg.run_dir == Path("out")
+    assert cfg.seed == 0  # 'seed' stays the sampling seed, not generation.seed
+
+
+def test_unknown_keys_get_a_did_you_mean_with_the_other_problems(tmp_path: Path) -> None:
+    path = tmp_path / "scan.yaml"
+    path.write_text("target: mock\nconcurency: 3\nmax-new-token: 4\ntemperature: -1\n")
+    with pytest.raises(SafeforgeError) as info:
+        ScanConfig.load(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: ")
+    assert "concurency: unknown setting (did you mean concurrency?)" in message
+    assert "max-new-token: unknown setting (did you mean max-new-tokens?)" in message
+    assert "generation.temperature" in message
+    path.write_text("target: mock\ndataset: a.csv\ndatasets: [b.csv]\n")
+    with pytest.raises(SafeforgeError, match="'datasets' and 'dataset' set the same thing"):
+        ScanConfig.load(path)
+
+
+def test_python_api_takes_the_same_names(tmp_path: Path) -> None:
+    data = tmp_path / "d.csv"
+    data.write_text("prompt,expected\nhow to bake bread,comply\n")
+    run = scan(target="mock:comply", dataset=str(data), judge="rules", run_dir=tmp_path / "r", no_report=True)
+    assert run.config.datasets == [str(data)]
+    assert run.config.judges == ["rules"]
+    assert not (run.dir / "report.html").exists()
+    with pytest.raises(SafeforgeError, match="did you mean concurrency"):
+        scan(target="mock", dataset=str(data), concurency=2)
+
+
+def test_expect_sets_the_default_of_rows_without_an_expected_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "benign.csv"
+    data.write_text("prompt\nhow do I bake bread?\nwhat is a prime number?\n")
+    mapped = tmp_path / "q.csv"
+    mapped.write_text("question\nhi\n")
+    cfg = ScanConfig.from_mapping(
+        {"target": "mock", "dataset": [str(data), f"{mapped}?prompt=question"], "expect": "comply"}
+    )
+    assert cfg.datasets == [f"{data}?default=comply", f"{mapped}?prompt=question&default=comply"]
+    run = scan(cfg.model_copy(update={"run_dir": tmp_path / "r", "judges": ["rules"]}), progress=False)
+    assert {a.probe.expected for a in run.attempts()} == {Expected.COMPLY}
+    assert "note:" not in capsys.readouterr().err  # nothing was assumed
+    with pytest.raises(SafeforgeError, match="expect: 'maybe' is not one of refuse, comply, abstain"):
+        ScanConfig.from_mapping({"target": "mock", "datasets": [str(data)], "expect": "maybe"})
+    # without --expect the assumption is said, with the way to change it
+    scan(target="mock", datasets=[str(data)], run_dir=tmp_path / "r2", judges=["rules"], progress=False)
+    err = capsys.readouterr().err
+    assert "no 'expected' column, so all 2 rows are taken as should-refuse" in err
+    assert "--expect comply" in err
+
+
+def test_light_core_falls_back_to_rules_before_generating(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from safeforge.run import config as config_module
+
+    monkeypatch.setattr(config_module, "embed_installed", lambda: False)
+    cfg = ScanConfig(target="mock")
+    assert "cascade" not in cfg.judges
+    assert cfg.judges[0] == "rules"
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("note: the [embed] extra is not installed: judging with rules")
+    # asking for an encoder judge explicitly fails before anything is generated or stored
+    data = tmp_path / "d.csv"
+    data.write_text("prompt,expected\nhi,comply\n")
+    explicit = ScanConfig(target="mock", datasets=[str(data)], judges=["cascade"], run_dir=tmp_path / "r")
+    with pytest.raises(SafeforgeError, match=r"needs the \[embed\] extra; run: pip install"):
+        scan(explicit, progress=False)
+    assert not (tmp_path / "r").exists()

@@ -38,6 +38,22 @@ def create_judge(spec: str, **options: Any) -> Judge:
     configs use, e.g. ``llm?target=openai:gpt-4o-mini&base_url=http://127.0.0.1:8000/v1``).
     Numbers in the query become numbers; keyword ``options`` override the query. An unknown or
     missing option is one ``SafeforgeError`` naming the options the judge accepts."""
+    name, parsed = parse_judge_spec(spec)
+    factory = JUDGES.get(name)
+    merged = {**parsed, **options}
+    check_options(name, factory, merged)
+    return factory(**merged)
+
+
+def check_judge_spec(spec: str) -> None:
+    """Everything ``create_judge`` checks (spec syntax, name, options) without building the
+    judge, so a scan can fail on a bad ``--judge`` before it generates anything."""
+    name, parsed = parse_judge_spec(spec)
+    check_options(name, JUDGES.get(name), parsed)
+
+
+def parse_judge_spec(spec: str) -> tuple[str, dict[str, Any]]:
+    """``NAME?key=value&...`` -> (name, options); numbers in the query become numbers."""
     name, _, query = spec.partition("?")
     parsed: dict[str, Any] = {}
     for pair in filter(None, query.split("&")):
@@ -45,10 +61,7 @@ def create_judge(spec: str, **options: Any) -> Judge:
         if not sep or not key:
             raise SafeforgeError(f"judge spec {spec!r}: expected key=value pairs after '?'")
         parsed[key] = _number(value)
-    factory = JUDGES.get(name)
-    merged = {**parsed, **options}
-    check_options(name, factory, merged)
-    return factory(**merged)
+    return name, parsed
 
 
 def _number(value: str) -> Any:
@@ -60,4 +73,14 @@ def _number(value: str) -> Any:
     return value
 
 
-__all__ = ["DEFAULT_JUDGES", "JUDGES", "Judge", "JudgeFactory", "RewardFn", "as_reward", "create_judge"]
+__all__ = [
+    "DEFAULT_JUDGES",
+    "JUDGES",
+    "Judge",
+    "JudgeFactory",
+    "RewardFn",
+    "as_reward",
+    "check_judge_spec",
+    "create_judge",
+    "parse_judge_spec",
+]

@@ -66,11 +66,14 @@ def read_rows(path: Path) -> list[dict[str, str]]:
         return _json_array_rows(path, text)
     if path.suffix.lower() in {".jsonl", ".ndjson", ".json"}:
         return list(_jsonl_rows(path, text))
+    # strict: an unbalanced quote is an error, not a silent merge of every row after it
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     try:
-        reader = csv.DictReader(io.StringIO(text, newline=""))
         return [{k: (v or "") for k, v in row.items() if k is not None} for row in reader]
     except csv.Error as exc:
-        raise SafeforgeError(f"{path}: malformed CSV ({exc})") from exc
+        raise SafeforgeError(
+            f"{path}: malformed CSV after line {reader.line_num} ({exc}); check the quoting there"
+        ) from None
 
 
 def _json_array_rows(path: Path, text: str) -> list[dict[str, str]]:

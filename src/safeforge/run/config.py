@@ -83,19 +83,19 @@ def _default_judges() -> tuple[str, ...]:
 
 
 def _judge_problems(specs: Sequence[str]) -> list[str]:
-    """Unknown judge names (with did-you-mean) and encoder judges without ``[embed]``, found
-    before anything is generated."""
-    from safeforge.judges import JUDGES
+    """Bad judge specs (syntax, unknown name with did-you-mean, unknown or missing options) and
+    encoder judges without ``[embed]``, found before anything is generated."""
+    from safeforge.judges import check_judge_spec, parse_judge_spec
 
     problems = []
     for spec in specs:
-        name = str(spec).partition("?")[0]
-        if name not in JUDGES:
-            try:
-                JUDGES.get(name)
-            except SafeforgeError as exc:
-                problems.append(str(exc))
-        elif name in _ENCODER_JUDGES and not embed_installed():
+        try:
+            check_judge_spec(str(spec))
+        except SafeforgeError as exc:
+            problems.append(str(exc))
+            continue
+        name = parse_judge_spec(str(spec))[0]
+        if name in _ENCODER_JUDGES and not embed_installed():
             problems.append(
                 f"judge {name!r} needs the [embed] extra; run: pip install 'safeforge[embed]' "
                 "(or use --judge rules)"
@@ -245,8 +245,11 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
+_KNOWN_KEYS = frozenset([*ScanConfig.model_fields, "expect", "no_report", *GENERATION_FLAGS])
+
+
 def _unknown_key(key: str) -> str:
-    names = [*ScanConfig.model_fields, *FLAG_KEYS, "expect", "no_report", *GENERATION_FLAGS]
+    names = sorted({*_KNOWN_KEYS, *FLAG_KEYS})
     hint = difflib.get_close_matches(key.replace("-", "_"), names, n=1, cutoff=0.75)
     guess = f" (did you mean {hint[0].replace('_', '-')}?)" if hint else ""
     return f"{key}: unknown setting{guess}"
@@ -261,6 +264,8 @@ def canonical_keys(data: Mapping[str, Any], *, source: str = "config") -> dict[s
     given: dict[str, str] = {}
     for raw, value in data.items():
         key = FLAG_KEYS.get(str(raw).replace("-", "_"), str(raw).replace("-", "_"))
+        if key not in _KNOWN_KEYS:
+            key = str(raw)  # reported as the user wrote it
         if key == "no_report":
             key, value = "report", (not value) if isinstance(value, bool) else value
         if key in GENERATION_FLAGS:
