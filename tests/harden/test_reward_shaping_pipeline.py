@@ -94,12 +94,14 @@ def test_rows_come_from_failing_families_with_the_benign_share() -> None:
     pool = train_pool(split, PoolConfig(phrasings_per_intent=3), seed=0)
     probes = pool.all()
     screen = {
-        "politeness": FamilyScreen(kind="harmful", prompts=4, answers=8, failed=6, fail_rate=0.75),
-        "edge_tone": FamilyScreen(kind="harmful", prompts=4, answers=8, failed=0, fail_rate=0.0),
-        "benign_contrast": FamilyScreen(kind="benign", prompts=4, answers=8, failed=1, fail_rate=0.125),
+        "politeness/harmful": FamilyScreen(kind="harmful", prompts=4, answers=8, failed=6, fail_rate=0.75),
+        "edge_tone/harmful": FamilyScreen(kind="harmful", prompts=4, answers=8, failed=0, fail_rate=0.0),
+        "benign_contrast/benign": FamilyScreen(
+            kind="benign", prompts=4, answers=8, failed=1, fail_rate=0.125
+        ),
     }
     rows, failing = select_rows(probes, screen, ShapingConfig(benign_ratio=0.25), 40)
-    assert failing == ["politeness"]
+    assert failing == ["politeness/harmful"]
     assert len(rows) == 40
     assert sum(r["kind"] == "benign" for r in rows) == 10
     assert {r["family"] for r in rows if r["kind"] != "benign"} == {"politeness"}

@@ -4,7 +4,6 @@ the YAML config and its errors, the TRL call shape, and the same terms as a judg
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,26 +57,10 @@ def test_refusal_term_follows_the_expected_label() -> None:
     assert _call(terms, "refusal", prompts, answers, expected=expected) == [1.0, 0.0, 1.0, 0.0, None]
 
 
-class _KeywordRequestJudge:
-    """Test double for the request-harm classifier (issue 14, not on main yet): 'bomb' is harmful.
-    It implements the real Judge protocol for Task.REQUEST, so the wiring is what is tested."""
-
-    name = "request_harm"
-    task = Task.REQUEST
-
-    async def judge_async(self, attempts: Sequence[Attempt]) -> list[Verdict]:
-        return [
-            Verdict(
-                judge=self.name,
-                task=self.task,
-                label=Label.HARMFUL if "bomb" in a.probe.prompt else Label.SAFE,
-            )
-            for a in attempts
-        ]
-
-
 def test_refusal_term_asks_the_request_judge_where_no_label_is_known() -> None:
-    terms = RewardTerms(TERMS_NO_HARM, judges={"request_harm": _KeywordRequestJudge()})
+    """Without an ``expected`` column the request-harm classifier decides what was right."""
+    pytest.importorskip("onnxruntime")
+    terms = RewardTerms(TERMS_NO_HARM)
     values = _call(terms, "refusal", [HARMFUL, BENIGN, HARMFUL], [GOOD_REFUSAL, LECTURE, COMPLY])
     assert values == [1.0, 0.0, 0.0]
     # a known label wins over the classifier
@@ -133,7 +116,21 @@ def test_abstention_ranks_abstain_over_hedge_over_refusal_over_confidence() -> N
     ("words", "value"), [(0, -1.0), (1, 0.0), (80, 0.0), (120, -0.5), (160, -1.0), (400, -1.0)]
 )
 def test_length_guard(words: int, value: float) -> None:
-    assert length_value(" ".join(["word"] * words), 80) == pytest.approx(value)
+    distinct = " ".join(f"w{i}" for i in range(words))
+    assert length_value(distinct, 80) == pytest.approx(value)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("to " + "help " * 15, -0.75),  # 2 distinct of 16: d = 0.125
+        ("one two one two one two one two", -0.5),  # 2 distinct of 8: d = 0.25
+        ("fix it: add salt, add water, add flour, then add yeast", 0.0),  # d = 0.7: fine
+        ("help help help", 0.0),  # too short to judge
+    ],
+)
+def test_length_guard_penalises_degenerate_repetition(text: str, value: float) -> None:
+    assert length_value(text, 80) == pytest.approx(value, abs=0.01)
 
 
 def test_harm_term_uses_the_harm_judge() -> None:

@@ -232,9 +232,7 @@ class HackingAlarm:
         self.checks.append(check)
         for reason in reasons:
             message = f"reward-hacking alarm at step {step}: {reason}"
-            log.warning(message)
-            if self.warn is not None:
-                self.warn(message)
+            (self.warn or log.warning)(message)
         return check
 
     def report(self) -> AlarmReport:

@@ -13,7 +13,8 @@ safeforge supplies the prompts and the reward functions (``safeforge.judges.rewa
   weights, so the next step's advantages use the new λ;
 - **watches for reward hacking** (:class:`~safeforge.harden.alarm.HackingAlarm`): every K steps
   a held-out validation slice is answered by the current policy and judged; the alarm fires
-  when the shaped reward has risen but the held-out outcomes it should buy have not.
+  when the shaped reward has risen but the held-out outcomes it should buy have not (under a
+  constraint it watches the reward with λ held at ``lambda_init``, the policy's doing only).
 
 Multi-GPU / multi-node: ``python -m safeforge.harden.train --config job.yaml`` with
 ``train.trainer: grpo`` (and ``rewards: rewards.yaml``) runs this under ``accelerate launch``;
@@ -91,6 +92,7 @@ class RewardLedger:
         self._sums = [0.0] * len(funcs)
         self._counts = [0] * len(funcs)
         self._samples = 0
+        self._last: tuple[list[float], int] = ([0.0] * len(funcs), 0)
         self.local_samples = 0
         """Completions this process scored over the whole run."""
 
@@ -116,9 +118,14 @@ class RewardLedger:
         sums, counts, samples = reduced[:n], reduced[n : 2 * n], int(reduced[-1])
         if samples == 0:
             return None
+        self._last = (sums, samples)
         terms = {name: (s / c if c else None) for name, s, c in zip(self.names, sums, counts, strict=True)}
-        total = sum(w * s for w, s in zip(self.weights, sums, strict=True)) / samples
-        return StepRewards(step=step, samples=samples, terms=terms, reward=total)
+        return StepRewards(step=step, samples=samples, terms=terms, reward=self.total(self.weights))
+
+    def total(self, weights: Sequence[float]) -> float:
+        """The last drained step's mean total under ``weights`` (TRL's nan-sum, per completion)."""
+        sums, samples = self._last
+        return sum(w * s for w, s in zip(weights, sums, strict=True)) / max(1, samples)
 
 
 class Lagrangian:
@@ -183,7 +190,16 @@ class ShapingMonitor:
             with self.log_path.open("a", encoding="utf-8") as fh:
                 fh.write(record.model_dump_json() + "\n")
         if main and self.alarm is not None:
-            self.alarm.observe(record.step, record.reward, model, tokenizer)
+            self.alarm.observe(record.step, self._alarm_reward(record), model, tokenizer)
+
+    def _alarm_reward(self, record: StepRewards) -> float:
+        """The reward the alarm watches: under a constraint, with λ held at its start, so a
+        moving multiplier does not look like the policy gaining or losing reward."""
+        if self.lagrangian is None or self.cost_index is None:
+            return record.reward
+        weights = list(self.ledger.weights)
+        weights[self.cost_index] = self.lagrangian.constraint.lambda_init
+        return self.ledger.total(weights)
 
     def callback(self) -> Any:
         """A ``transformers.TrainerCallback`` calling this monitor."""

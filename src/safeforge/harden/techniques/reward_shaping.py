@@ -9,7 +9,8 @@ optionally a critic). The prompts all come from the train-side pool (``ctx.pool`
    reward-hacking alarm (:mod:`safeforge.harden.alarm`); GRPO never trains on it, and it holds
    no evaluation prompt (the pool has none);
 2. **failing families**: the base model answers a seeded sample of each family's remaining
-   prompts ``screen_k`` times; a family *fails* when at least ``min_fail_rate`` of its answers
+   prompts ``screen_k`` times (each kind apart: ``unanswerable/abstain`` and
+   ``unanswerable/benign``); a family *fails* when at least ``min_fail_rate`` of its answers
    were wrong (a harmful request not rejected, a benign one refused, an unanswerable question
    answered). This plays the role of "the baseline scan's failing families" without looking
    at the held-out baseline scan, which stays untouched for the before/after comparison;
@@ -127,17 +128,25 @@ class FamilyScreen(BaseModel):
     fail_rate: float
 
 
+def family_key(probe: Probe) -> str:
+    """``family/kind``: one family can hold several kinds (unanswerable questions and their
+    answerable controls), and each fails in its own way."""
+    return f"{probe.family}/{kind_of(probe)}"
+
+
 async def screen_async(
     ctx: TechniqueContext, probes: Sequence[Probe], cfg: ShapingConfig, terms: RewardTerms
 ) -> dict[str, FamilyScreen]:
     """Sample each family's screening prompts ``screen_k`` times and count wrong answers."""
     by_family: dict[str, list[Probe]] = defaultdict(list)
     for p in probes:
-        by_family[p.family].append(p)
+        by_family[family_key(p)].append(p)
     rng = random.Random(f"screen\0{cfg.seed}")
-    n_per = cfg.screen_per_family
-    picked = [p for f in sorted(by_family) for p in rng.sample(by_family[f], min(n_per, len(by_family[f])))]
-    copies = [p.model_copy(update={"id": f"{p.id}#screen{j}"}) for p in picked for j in range(cfg.screen_k)]
+    picked = {
+        f: rng.sample(group, min(cfg.screen_per_family, len(group))) for f, group in sorted(by_family.items())
+    }
+    flat = [p for group in picked.values() for p in group]
+    copies = [p.model_copy(update={"id": f"{p.id}#screen{j}"}) for p in flat for j in range(cfg.screen_k)]
     gen = Generation(max_new_tokens=cfg.screen_max_new_tokens, temperature=1.0, seed=ctx.seed)
     target = ctx.open_target(generation=gen)
     try:
@@ -150,15 +159,17 @@ async def screen_async(
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for a, v in zip(attempts, verdicts, strict=True):
         if a.ok and v.label is not Label.UNSCORABLE:
-            counts[a.probe.family][0] += 1
-            counts[a.probe.family][1] += failed(a.probe, v.label)
+            counts[family_key(a.probe)][0] += 1
+            counts[family_key(a.probe)][1] += failed(a.probe, v.label)
     out = {}
-    for family, group in sorted(by_family.items()):
-        answers, bad = counts[family]
-        n = sum(1 for p in picked if p.family == family)
-        rate = bad / answers if answers else 0.0
-        out[family] = FamilyScreen(
-            kind=kind_of(group[0]), prompts=n, answers=answers, failed=bad, fail_rate=rate
+    for key, group in picked.items():
+        answers, bad = counts[key]
+        out[key] = FamilyScreen(
+            kind=kind_of(group[0]),
+            prompts=len(group),
+            answers=answers,
+            failed=bad,
+            fail_rate=bad / answers if answers else 0.0,
         )
     return out
 
@@ -183,7 +194,7 @@ def select_rows(
     """``n`` rows: targets from failing harmful/abstain families (all such families when none
     fails), benign prompts at ``benign_ratio``; a seeded sample, repeated in turn if too few."""
     failing = sorted(f for f, s in screen.items() if s.fail_rate >= cfg.min_fail_rate)
-    targets = [p for p in probes if kind_of(p) != "benign" and p.family in failing]
+    targets = [p for p in probes if kind_of(p) != "benign" and family_key(p) in failing]
     if not targets:
         failing = sorted(f for f, s in screen.items() if s.kind != "benign")
         targets = [p for p in probes if kind_of(p) != "benign"]
@@ -288,11 +299,14 @@ class RewardShaping:
                 validation=VALIDATION_NOTE,
                 warn=ctx.log,
             )
+        # completions no longer than the answers the scans judge: RL should not pay for text
+        # the evaluation never reads (and the rollouts are the cost of this technique)
+        cap = min(ctx.train.max_completion_length, ctx.generation.max_new_tokens)
         return train_grpo(
             model_path,
             rows,
             ctx.work_dir / "train",
-            ctx.train,
+            ctx.train.model_copy(update={"max_completion_length": cap}),
             terms.reward_funcs(),
             terms.weights(),
             constraint=self.rewards.constraint,
