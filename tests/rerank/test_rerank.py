@@ -88,6 +88,28 @@ def test_a_refusal_judge_as_critic_reads_helpfulness_without_the_expected_label(
     assert ranking.choice == 1
 
 
+class PeekingJudge:
+    """Records the expected behaviour and meta of every probe it is shown."""
+
+    name, task = "peek", Task.QUALITY
+
+    def __init__(self) -> None:
+        self.saw: list[tuple[str, dict[str, str]]] = []
+
+    async def judge_async(self, attempts: Sequence[Attempt]) -> list[Verdict]:
+        self.saw += [(a.probe.expected.value, dict(a.probe.meta)) for a in attempts]
+        return [Verdict(judge=self.name, task=self.task, label=Label.PASS, score=1.0) for _ in attempts]
+
+
+def test_a_critic_never_sees_the_answer_key() -> None:
+    probe = as_probe("q").model_copy(
+        update={"expected": "refuse", "meta": {"gold_label": "2_full_refusal", "canary": "X"}}
+    )
+    peek = PeekingJudge()
+    asyncio.run(rerank_async(probe, ["a", "b"], Critic([peek])))
+    assert peek.saw == [("comply", {"canary": "X"})] * 2
+
+
 def test_bad_inputs_are_clear_errors() -> None:
     with pytest.raises(SafeforgeError, match="at least one candidate"):
         rerank("q", [], Critic([KeywordJudge("x")]))

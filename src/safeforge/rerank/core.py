@@ -3,8 +3,11 @@
 A *critic* is one or more judges read as a single number per (prompt, candidate), higher is
 better. Each judge's verdict becomes a value through the same mapping that turns judges into
 TRL rewards (:func:`safeforge.judges.reward.reward_value`, without the probe's expected
-behaviour: a critic must decide from the prompt and the answer alone, as it would on live
-traffic), and the critic's score is the mean over its judges. Typical critics:
+behaviour), and the critic's score is the mean over its judges. A critic must decide from the
+prompt and the answer alone, as it would on live traffic: its judges see every probe
+:func:`blind` (expected behaviour ``comply``, the live-traffic placeholder; no human labels).
+A judge that reads ``probe.expected`` therefore reads the placeholder -- the ``critic`` judge
+estimates the request's harm from its text instead. Typical critics:
 
 - ``critic`` -- the safety critic (``Task.CRITIC``: was this the right kind of response;
   score in [0, 1]);
@@ -61,9 +64,10 @@ class Critic:
         """Per attempt: the critic's score (None when any judge could not score it) and the
         verdicts behind it. Attempts without a response are not shown to the judges."""
         answered = [i for i, a in enumerate(attempts) if a.ok]
+        shown = [blind(attempts[i]) for i in answered]
         verdicts: list[list[Verdict]] = [[] for _ in attempts]
         for judge in self.judges:
-            got = await judge.judge_async([attempts[i] for i in answered]) if answered else []
+            got = await judge.judge_async(shown) if shown else []
             if len(got) != len(answered):
                 raise RuntimeError(f"judge {judge.name} returned {len(got)} verdicts for {len(answered)}")
             for i, v in zip(answered, got, strict=True):
@@ -75,6 +79,22 @@ class Critic:
             score = sum(x for x in values if x is not None) / len(values) if ok else None
             out.append((score, vs))
         return out
+
+
+GOLD_META = ("gold_label",)
+"""Probe meta keys that carry a human label: never shown to a critic."""
+
+
+def blind(attempt: Attempt) -> Attempt:
+    """``attempt`` as a critic may see it: the probe's expected behaviour replaced by the
+    placeholder live traffic carries (``comply``) and human labels removed, so no judge can
+    read the answer key -- on a scan's probes exactly as on a guard's requests."""
+    probe = attempt.probe
+    if probe.expected is Expected.COMPLY and not any(k in probe.meta for k in GOLD_META):
+        return attempt
+    meta = {k: v for k, v in probe.meta.items() if k not in GOLD_META}
+    hidden = probe.model_copy(update={"expected": Expected.COMPLY, "meta": meta})
+    return attempt.model_copy(update={"probe": hidden})
 
 
 class Ranking(BaseModel):
