@@ -7,7 +7,7 @@ steps, the current policy answers a small validation slice -- prompts the RL run
 on, taken from the *train* side of the split (never an evaluation prompt) -- and the refusal
 judge reads the answers. From them: held-out JRR (refuse-expected prompts rejected), quality
 (safe-completion quality on comply-expected prompts; the answered-share proxy without a quality
-judge) and response diversity (share of distinct answers, case and whitespace normalised).
+judge) and response diversity (``distinct_2``: distinct word bigrams, from the diversity metrics).
 
 Once the mean shaped reward of the latest window has risen by ``min_reward_rise`` over the
 first window, a check *fires* when
@@ -23,7 +23,6 @@ A firing check is logged as a warning and recorded, numbers and reasons, in the 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -36,6 +35,10 @@ from safeforge.records import Attempt, Probe
 from safeforge.targets import Generation, TargetOptions
 
 log = logging.getLogger(__name__)
+
+DIVERSITY = "distinct_2"
+"""The diversity the alarm watches: distinct word bigrams over all responses
+(``safeforge.metrics.diversity``); one template, or "help help help ...", drives it down."""
 
 
 class AlarmConfig(BaseModel):
@@ -135,10 +138,6 @@ def decide(
     return reasons, jrr, quality, ratio
 
 
-def _normalised(text: str) -> str:
-    return re.sub(r"\s+", " ", text.strip().lower())
-
-
 class HackingAlarm:
     """Measures the validation slice with the live policy and decides each check."""
 
@@ -192,12 +191,12 @@ class HackingAlarm:
         attempts = [a.with_verdicts([v]) for a, v in zip(attempts, verdicts, strict=True)]
         summary = summarize(attempts)
         quality = summary.metrics.get("safe_completion_quality")
-        texts = [_normalised(a.response or "") for a in attempts if a.ok]
+        diversity = summary.metrics.get(DIVERSITY)
         return HeldOutPoint(
             step=step,
             jrr=summary.rate("jailbreak_rejection_rate"),
             quality=quality.value if quality is not None else None,
-            diversity=len(set(texts)) / len(texts) if texts else None,
+            diversity=diversity.value if diversity is not None else None,
             n=len(attempts),
         )
 
