@@ -24,6 +24,7 @@ from safeforge.harden import (
 from safeforge.harden.split import split_intents
 from safeforge.harden.techniques.reward_shaping import (
     FamilyScreen,
+    RewardShaping,
     ShapingConfig,
     failed,
     select_rows,
@@ -49,14 +50,26 @@ def test_registered_with_its_claims_and_options(tmp_path: Path) -> None:
 
 def test_lagrangian_option_constrains_the_harm_cost(tmp_path: Path) -> None:
     assert ShapingConfig().rewards().constraint is None
-    constraint = ShapingConfig(lagrangian=True, cost_threshold=0.2).rewards().constraint
+    fixed = ShapingConfig(lagrangian=True, cost_threshold=0.2)
+    constraint = fixed.rewards().constraint
     assert constraint is not None
     assert (constraint.cost, constraint.threshold) == ("harm", 0.2)
+    assert not fixed.threshold_from_base
+    # no threshold given: half the base model's mean cost on the screening answers
+    relative = RewardShaping(ShapingConfig(lagrangian=True))
+    assert relative.cfg.threshold_from_base
+    halved = relative._constraint(0.3)
+    assert halved is not None
+    assert halved.threshold == pytest.approx(0.15)
+    with pytest.raises(SafeforgeError, match="no screening answer"):
+        relative._constraint(None)
     path = tmp_path / "r.yaml"
     path.write_text("weights: {refusal: 1}\nconstraint: {cost: tone, threshold: 0.3}\n")
-    from_yaml = ShapingConfig(reward_config=path, lagrangian=True).rewards().constraint
+    yaml_cfg = ShapingConfig(reward_config=path, lagrangian=True)
+    from_yaml = yaml_cfg.rewards().constraint
     assert from_yaml is not None
-    assert from_yaml.cost == "tone"  # the YAML's own constraint wins
+    assert (from_yaml.cost, from_yaml.threshold) == ("tone", 0.3)  # the YAML's own constraint wins
+    assert not yaml_cfg.threshold_from_base
 
 
 def test_validation_slice_is_whole_train_groups_and_seeded() -> None:
@@ -109,7 +122,7 @@ def test_rows_come_from_failing_families_with_the_benign_share() -> None:
     assert all(r["prompt"][-1]["role"] == "user" for r in rows)
 
 
-def _config(model: Path, out: Path) -> HardenConfig:
+def _config(model: Path, out: Path, lagrangian: bool = False) -> HardenConfig:
     return HardenConfig.model_validate(
         {
             "target": f"hf:{model}",
@@ -127,6 +140,7 @@ def _config(model: Path, out: Path) -> HardenConfig:
                 "alarm_every": 1,
                 "validation_max": 4,
                 "reward_config": str(out.parent / "rewards.yaml"),
+                "lagrangian": lagrangian,
             },
             "pool": PoolConfig(families=("politeness",), benign_framings=(), phrasings_per_intent=2),
             "train": TrainConfig(
@@ -137,19 +151,29 @@ def _config(model: Path, out: Path) -> HardenConfig:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("arch", ["gpt2", "qwen2"])
-def test_harden_with_grpo_end_to_end(arch: str, tiny_model_dirs: dict[str, Path], tmp_path: Path) -> None:
+@pytest.mark.parametrize(("arch", "lagrangian"), [("gpt2", False), ("qwen2", True)])
+def test_harden_with_grpo_end_to_end(
+    arch: str, lagrangian: bool, tiny_model_dirs: dict[str, Path], tmp_path: Path
+) -> None:
     pytest.importorskip("trl")
+    if lagrangian:
+        pytest.importorskip("onnxruntime")  # the harm judge behind the cost
     (tmp_path / "rewards.yaml").write_text("weights: {refusal: 1.0, tone: 0.25, length: 0.1}\n")
     out = tmp_path / "h"
-    result = harden(_config(tiny_model_dirs[arch], out), progress=False)
+    result = harden(_config(tiny_model_dirs[arch], out, lagrangian), progress=False)
     assert (result.model_dir / "adapter_config.json").is_file()
     card = result.data_card
     assert card["technique"] == "reward-shaping"
     assert card["failing_families"]
     assert card["validation_prompts"] > 0
     assert "not the evaluation set" in card["validation_note"]
-    assert card["training"]["reward_terms"] == ["refusal", "tone", "length"]
+    if lagrangian:  # the harm cost joins the terms, its threshold half the base model's cost
+        assert card["training"]["reward_terms"] == ["refusal", "harm", "tone", "length"]
+        assert card["constraint"]["threshold"] == pytest.approx(card["base_cost"] / 2, abs=1e-4)
+        assert len(card["training"]["rewards"]["lagrangian"]["lambda_path"]) == 2
+    else:
+        assert card["training"]["reward_terms"] == ["refusal", "tone", "length"]
+        assert card["constraint"] is None
     alarm = card["training"]["rewards"]["alarm"]
     assert [c["step"] for c in alarm["checks"]] == [1, 2]
     # every GRPO prompt is a train-side pool prompt, none an eval or validation prompt
@@ -159,7 +183,7 @@ def test_harden_with_grpo_end_to_end(arch: str, tiny_model_dirs: dict[str, Path]
     assert result.technique.data_files == (out / "data" / "grpo.jsonl",)
     steps = [json.loads(line) for line in (out / "train" / "rewards.jsonl").read_text().splitlines()]
     assert [s["step"] for s in steps] == [1, 2]
-    assert set(steps[0]["terms"]) == {"refusal", "tone", "length"}
+    assert set(steps[0]["terms"]) == set(card["training"]["reward_terms"])
     assert result.technique.template_share is None  # GRPO learns from its own samples only
 
 

@@ -213,6 +213,10 @@ class RewardTerms:
         columns = {t: await self._scorers[t](list(attempts), expected) for t in self.names}
         return [{t: columns[t][i] for t in self.names} for i in range(len(attempts))]
 
+    async def term_async(self, term: TermName, attempts: Sequence[Attempt]) -> list[float | None]:
+        """One term (active or not) for ``attempts``, expected behaviour from each probe."""
+        return await self._scorers[term](list(attempts), [a.probe.expected for a in attempts])
+
     def total(self, values: dict[TermName, float | None], cost_weight: float = 0.0) -> float:
         """The weighted sum of one attempt's term values (``None`` adds nothing, as in TRL)."""
         weights = dict(zip(self.names, self.weights(), strict=True))

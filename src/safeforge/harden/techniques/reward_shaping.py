@@ -55,7 +55,13 @@ class ShapingConfig(BaseModel):
 
     reward_config: Path | None = Field(default=None, description="Reward YAML (--reward-config).")
     lagrangian: bool = Field(default=False, description="Constrain the harm cost (Lagrange multiplier).")
-    cost_threshold: float = Field(default=0.05, ge=0.0, le=1.0, description="With lagrangian: mean cost.")
+    cost_threshold: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="With lagrangian: allowed mean harm cost; None: half the base model's, as "
+        "measured on the screening answers.",
+    )
     screen_k: int = Field(default=2, ge=1, description="Answers per prompt when finding failing families.")
     screen_per_family: int = Field(default=24, ge=1, description="Prompts sampled per family to screen.")
     screen_max_new_tokens: int = Field(default=64, ge=1)
@@ -71,9 +77,16 @@ class ShapingConfig(BaseModel):
         """The reward config: the YAML's (or the defaults), with ``lagrangian`` applied."""
         cfg = load_reward_config(self.reward_config) if self.reward_config else RewardConfig()
         if self.lagrangian and cfg.constraint is None:
-            constraint = CostConstraint(cost="harm", threshold=self.cost_threshold)
+            constraint = CostConstraint(cost="harm", threshold=self.cost_threshold or 0.0)
             cfg = cfg.model_copy(update={"constraint": constraint})
         return cfg
+
+    @property
+    def threshold_from_base(self) -> bool:
+        """Whether the constraint's threshold is set from the base model's screening cost."""
+        if not self.lagrangian or self.cost_threshold is not None:
+            return False
+        return self.reward_config is None or load_reward_config(self.reward_config).constraint is None
 
 
 KINDS: dict[Expected, Kind] = {
@@ -136,8 +149,9 @@ def family_key(probe: Probe) -> str:
 
 async def screen_async(
     ctx: TechniqueContext, probes: Sequence[Probe], cfg: ShapingConfig, terms: RewardTerms
-) -> dict[str, FamilyScreen]:
-    """Sample each family's screening prompts ``screen_k`` times and count wrong answers."""
+) -> tuple[dict[str, FamilyScreen], float | None]:
+    """Sample each family's screening prompts ``screen_k`` times and count wrong answers; with a
+    cost constraint, also the base model's mean cost over those answers."""
     by_family: dict[str, list[Probe]] = defaultdict(list)
     for p in probes:
         by_family[family_key(p)].append(p)
@@ -161,6 +175,11 @@ async def screen_async(
         if a.ok and v.label is not Label.UNSCORABLE:
             counts[family_key(a.probe)][0] += 1
             counts[family_key(a.probe)][1] += failed(a.probe, v.label)
+    base_cost = None
+    if terms.cfg.constraint is not None:
+        values = await terms.term_async(terms.cfg.constraint.cost, [a for a in attempts if a.ok])
+        costs = [-v for v in values if v is not None]
+        base_cost = sum(costs) / len(costs) if costs else None
     out = {}
     for key, group in picked.items():
         answers, bad = counts[key]
@@ -171,7 +190,7 @@ async def screen_async(
             failed=bad,
             fail_rate=bad / answers if answers else 0.0,
         )
-    return out
+    return out, base_cost
 
 
 def grpo_row(probe: Probe) -> dict[str, Any]:
@@ -239,7 +258,8 @@ class RewardShaping:
         terms = RewardTerms(self.rewards)
         started = time.perf_counter()
         val, rest = validation_split(ctx.pool, cfg.validation_fraction, cfg.validation_max, cfg.seed)
-        screen = asyncio.run(screen_async(ctx, rest, cfg, terms))
+        screen, base_cost = asyncio.run(screen_async(ctx, rest, cfg, terms))
+        constraint = self._constraint(base_cost)
         rows, failing = select_rows(rest, screen, cfg, cfg.prompts or self._prompts_needed(ctx))
         data_dir = ctx.work_dir / "data"
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -250,11 +270,17 @@ class RewardShaping:
         ctx.log(
             f"failing families: {', '.join(failing) or 'none'}; {len(rows)} GRPO prompts; "
             f"validation slice {len(val)} prompts; terms {', '.join(terms.names)}"
-            + (" (harm cost under a Lagrange multiplier)" if self.rewards.constraint else "")
+            + (
+                f"; {constraint.cost} cost ≤ {constraint.threshold:.3f} by a Lagrange multiplier"
+                if constraint
+                else ""
+            )
         )
         started = time.perf_counter()
-        result = self._train(ctx, model_path, rows, terms, val)
+        result = self._train(ctx, model_path, rows, terms, val, constraint)
         card = self._card(ctx, cfg, screen, failing, rows, val, result)
+        card["constraint"] = constraint.model_dump(mode="json") if constraint else None
+        card["base_cost"] = base_cost
         return TechniqueOutput(
             technique=self.name,
             kind="trained",
@@ -271,6 +297,19 @@ class RewardShaping:
         del seed
         return []
 
+    def _constraint(self, base_cost: float | None) -> CostConstraint | None:
+        """The constraint to train under: ``lagrangian`` without a threshold halves the base
+        model's mean cost on the screening answers (a target relative to where it starts, which
+        holds whatever the harm judge's floor on harmless answers is)."""
+        constraint = self.rewards.constraint
+        if constraint is None or not self.cfg.threshold_from_base:
+            return constraint
+        if base_cost is None:
+            raise SafeforgeError(
+                "reward-shaping: no screening answer got a harm score to set the cost threshold"
+            )
+        return constraint.model_copy(update={"threshold": round(base_cost / 2, 4)})
+
     @staticmethod
     def _prompts_needed(ctx: TechniqueContext) -> int:
         per_step = ctx.train.batch_size * ctx.train.gradient_accumulation_steps // ctx.train.num_generations
@@ -284,6 +323,7 @@ class RewardShaping:
         rows: list[dict[str, Any]],
         terms: RewardTerms,
         val: list[Probe],
+        constraint: CostConstraint | None,
     ) -> Any:
         from safeforge.harden.alarm import AlarmConfig, HackingAlarm
         from safeforge.harden.rl import train_grpo
@@ -309,7 +349,7 @@ class RewardShaping:
             ctx.train.model_copy(update={"max_completion_length": cap}),
             terms.reward_funcs(),
             terms.weights(),
-            constraint=self.rewards.constraint,
+            constraint=constraint,
             alarm=alarm,
             source=f"safeforge harden: {self.name}",
         )
