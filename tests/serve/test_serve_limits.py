@@ -6,18 +6,23 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+import signal
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
-from guard_builders import chat, get_async, post_async, running_guard
+from guard_builders import by_choice, chat, get_async, post_async, running_guard
 from typer.testing import CliRunner
 
 from safeforge.cli import app
 from safeforge.errors import SafeforgeError
 from safeforge.serve import GuardServer, ServeConfig, is_loopback
-from safeforge.testing import Fault
+from safeforge.run import Run
+from safeforge.testing import COMPLIANCE, Fault, OpenAIServer
 
 
 def test_a_non_loopback_bind_without_a_token_is_refused_at_start(tmp_path: Path) -> None:
@@ -149,3 +154,29 @@ def test_the_upstream_key_never_reaches_clients_logs_or_the_store(
     assert key.encode() not in stored
     out, err = capfd.readouterr()
     assert key not in out + err
+
+
+def test_the_serve_command_listens_answers_and_stops_cleanly(tmp_path: Path) -> None:
+    upstream = OpenAIServer(by_choice)
+    with upstream.running() as upstream_url:
+        cmd = [
+            sys.executable, "-c", "from safeforge.cli import main; main()", "serve",
+            "--target", "openai:mock-model", "--base-url", upstream_url, "--api-key-env", "SF_NONE",
+            "--critic", "rules", "--n", "3", "--port", "0", "--run-dir", str(tmp_path / "g"),
+        ]  # fmt: skip
+        proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+        try:
+            assert proc.stderr is not None
+            line = proc.stderr.readline()
+            match = re.search(r"safeforge serve: (http://127\.0\.0\.1:\d+/v1) -> openai:mock-model", line)
+            assert match, line
+            assert "critic: rules" in line
+            assert "no token" in line
+            status, _, text = asyncio.run(post_async(match.group(1), chat("hi")))
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=30)
+    assert status == 200
+    assert json.loads(text)["choices"][0]["message"]["content"] == COMPLIANCE
+    assert proc.returncode == 0
+    assert len(Run.open(tmp_path / "g").attempts()) == 3  # flushed on the way out

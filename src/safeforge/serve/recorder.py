@@ -76,7 +76,9 @@ class Recorder:
             )
         numbered = [(self._seq + i, a) for i, a in enumerate(rows)]
         self._store.put_attempts(numbered, self.meta if first else None)
-        self._store.add_verdicts({a.probe.id: list(a.verdicts) for a in rows})
+        verdicts = {a.probe.id: list(a.verdicts) for a in rows if a.verdicts}
+        if verdicts:
+            self._store.add_verdicts(verdicts)
         self._seq += len(rows)
         self.committed += len(rows)
 
