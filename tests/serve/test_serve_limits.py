@@ -20,8 +20,8 @@ from typer.testing import CliRunner
 
 from safeforge.cli import app
 from safeforge.errors import SafeforgeError
-from safeforge.serve import GuardServer, ServeConfig, is_loopback
 from safeforge.run import Run
+from safeforge.serve import GuardServer, ServeConfig, is_loopback
 from safeforge.testing import COMPLIANCE, Fault, OpenAIServer
 
 
