@@ -1,18 +1,30 @@
-"""Scan throughput: safeforge's scan (HTTP target + runner + SQLite store) against a bare
-aiohttp loop, same loopback server, same concurrency, same run.
+"""Scan throughput and memory: ``safeforge scan`` against a bare aiohttp script, same loopback
+server, same prompts, same concurrency, measured in the same run.
 
-    .venv/bin/python benchmarks/scan_throughput.py [--n 3000] [--concurrency 64] [--latency 0.05]
+    .venv/bin/python benchmarks/scan_throughput.py [--n 4000] [--concurrency 64] [--latency 0.05]
+    .venv/bin/python benchmarks/scan_throughput.py --rss 5000,50000,500000   # peak memory
 
-The server (``python -m safeforge.testing``) runs in its own process with a fixed artificial
-latency, so it shares no GIL with the clients. Each client is timed end to end: safeforge's
-figure includes loading the probe file, building records and committing every attempt to the
-run store. The two are interleaved over ``--rounds`` and the best round of each is reported.
+End to end (the default): each client is its own process, timed from start to exit. The bare
+script (``bare_client.py`` beside this one: only aiohttp and the standard library) reads the
+prompt CSV and POSTs every prompt; ``safeforge scan`` does everything a user gets —
+imports, probe loading, generation, the SQLite store, the default judges, summary.json,
+report.html, summary.md and the terminal table. The two are interleaved over ``--rounds``.
+
+``--window`` also times the request window alone in this process (the Python API with no judges
+and no report, against the bare loop), and the store's cost per attempt.
+
+``--rss`` scans the loopback server at 0 ms latency with ``n`` prompts per size, default judges
+and report, and prints each process's peak resident memory (``getrusage`` of the child).
+
+The server (``python -m safeforge.testing``) runs in its own process. On a shared machine the
+load average is printed with the figures: ratios measured in the same run are what to compare.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import statistics
 import subprocess
@@ -21,15 +33,14 @@ import tempfile
 import time
 from pathlib import Path
 
-import aiohttp
+from bare_client import bare_loop_async
 
-from safeforge.records import Attempt, Completion, Expected, Message, Probe
-from safeforge.run import ScanConfig, scan
-from safeforge.run.store import Store
+SAFEFORGE = [sys.executable, "-c", "from safeforge.cli import main; main()"]
+BARE_CLIENT = Path(__file__).with_name("bare_client.py")
 
 
 def start_server(latency: float, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port_file = workdir / "server.url"
+    port_file = workdir / f"server-{latency:g}.url"
     cmd = [
         sys.executable,
         "-m",
@@ -50,67 +61,88 @@ def start_server(latency: float, workdir: Path) -> tuple[subprocess.Popen[bytes]
     raise SystemExit("the loopback server did not start")
 
 
-async def bare_loop_async(base_url: str, prompts: list[str], concurrency: int) -> float:
-    """The reference: one aiohttp session, a semaphore, one POST per prompt, JSON parsed."""
-    semaphore = asyncio.Semaphore(concurrency)
-    url = f"{base_url}/chat/completions"
+def write_dataset(path: Path, n: int) -> Path:
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write("prompt\n")
+        fh.writelines(f"benchmark prompt number {i}\n" for i in range(n))
+    return path
 
-    async def one(session: aiohttp.ClientSession, prompt: str) -> str:
-        body = {"model": "bench", "messages": [{"role": "user", "content": prompt}], "max_tokens": 256}
-        async with semaphore, session.post(url, json=body) as resp:
-            data = await resp.json()
-            return str(data["choices"][0]["message"]["content"])
 
+def timed_process(cmd: list[str]) -> tuple[float, float]:
+    """(wall seconds from start to exit, peak RSS in MiB) of one child process."""
     start = time.perf_counter()
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        answers = await asyncio.gather(*(one(session, p) for p in prompts))
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
-    assert len(answers) == len(prompts)
-    return len(prompts) / elapsed
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        err = proc.stderr.read().decode() if proc.stderr else ""
+        raise SystemExit(f"{cmd[3:5]} failed ({proc.returncode}): {err[-2000:]}")
+    return elapsed, usage.ru_maxrss / 1024
 
 
-async def bare_httpx_async(base_url: str, prompts: list[str], concurrency: int) -> float:
-    """The same loop on httpx (``--httpx``): why safeforge's HTTP target is built on aiohttp."""
-    import httpx  # not a safeforge dependency; only for this comparison
-
-    semaphore = asyncio.Semaphore(concurrency)
-    url = f"{base_url}/chat/completions"
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-
-    async def one(client: httpx.AsyncClient, prompt: str) -> str:
-        body = {"model": "bench", "messages": [{"role": "user", "content": prompt}], "max_tokens": 256}
-        async with semaphore:
-            resp = await client.post(url, json=body)
-            return str(resp.json()["choices"][0]["message"]["content"])
-
-    start = time.perf_counter()
-    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
-        answers = await asyncio.gather(*(one(client, p) for p in prompts))
-    assert len(answers) == len(prompts)
-    return len(prompts) / (time.perf_counter() - start)
+def scan_command(base_url: str, dataset: Path, run_dir: Path, concurrency: int) -> list[str]:
+    """``safeforge scan`` with the default judges and report, as a user runs it."""
+    return [
+        *SAFEFORGE, "scan", "--target", "openai:bench", "--base-url", base_url, "--dataset", str(dataset),
+        "--concurrency", str(concurrency), "--run-dir", str(run_dir), "-q",
+    ]  # fmt: skip
 
 
-def safeforge_scan(base_url: str, dataset: Path, run_dir: Path, n: int, concurrency: int) -> float:
-    config = ScanConfig(
-        target="openai:bench",
-        base_url=base_url,
-        datasets=[str(dataset)],
-        concurrency=concurrency,
-        run_dir=run_dir,
-        judges=[],  # generation + store only: the bare loop does no judging either
-        report=False,
+def end_to_end(base_url: str, dataset: Path, workdir: Path, args: argparse.Namespace) -> None:
+    bare_cmd = [sys.executable, str(BARE_CLIENT), base_url, str(dataset), str(args.concurrency)]
+    timed_process(bare_cmd)  # warm-up: page cache, server connections
+    bare, ours = [], []
+    for r in range(args.rounds):
+        bare.append(args.n / timed_process(bare_cmd)[0])
+        run_dir = workdir / f"e2e{r}"
+        ours.append(args.n / timed_process(scan_command(base_url, dataset, run_dir, args.concurrency))[0])
+        shutil.rmtree(run_dir)
+    ratios = [o / b for o, b in zip(ours, bare, strict=True)]
+    print(
+        f"end to end, process start to exit: n={args.n}, concurrency {args.concurrency}, "
+        f"{args.latency * 1000:g} ms latency, {args.rounds} interleaved rounds"
     )
-    start = time.perf_counter()
-    run = scan(config, progress=False)
-    elapsed = time.perf_counter() - start
-    total, answered = run.counts()
-    assert (total, answered) == (n, n), (total, answered)
-    return n / elapsed
+    print(f"  ceiling (concurrency / latency):  {args.concurrency / args.latency:8.0f} prompts/s")
+    print(f"  bare aiohttp script:              {max(bare):8.0f} prompts/s  (rounds: {_fmt(bare)})")
+    print(f"  safeforge scan (judges + report): {max(ours):8.0f} prompts/s  (rounds: {_fmt(ours)})")
+    per_round = ", ".join(f"{r:.2f}" for r in ratios)
+    print(
+        f"  ratio safeforge / bare:           {max(ours) / max(bare):8.2f}x best of each; "
+        f"per round {per_round} (median {statistics.median(ratios):.2f}x)"
+    )
+
+
+def request_window(base_url: str, dataset: Path, workdir: Path, args: argparse.Namespace) -> None:
+    """The engine alone, in this process: generation + store, no judges, no report."""
+    from safeforge.run import ScanConfig, scan
+
+    prompts = [f"benchmark prompt number {i}" for i in range(args.n)]
+    bare, ours = [], []
+    for r in range(args.rounds):
+        bare.append(asyncio.run(bare_loop_async(base_url, prompts, args.concurrency)))
+        config = ScanConfig(
+            target="openai:bench", base_url=base_url, datasets=[str(dataset)], concurrency=args.concurrency,
+            run_dir=workdir / f"window{r}", judges=[], report=False,
+        )  # fmt: skip
+        start = time.perf_counter()
+        run = scan(config, progress=False)
+        ours.append(args.n / (time.perf_counter() - start))
+        assert run.counts() == (args.n, args.n)
+    print("request window (in process; generation + store only, no judges or report):")
+    print(f"  bare aiohttp loop: {max(bare):8.0f} req/s  (rounds: {_fmt(bare)})")
+    print(f"  safeforge scan:    {max(ours):8.0f} req/s  (rounds: {_fmt(ours)})")
+    print(f"  ratio:             {max(ours) / max(bare):8.2f}x")
+    print(
+        f"  store: {store_overhead_us(workdir, 2000):.0f} us per attempt (serialize + commit, groups of 16)"
+    )
 
 
 def store_overhead_us(workdir: Path, n: int) -> float:
-    """Microseconds per attempt to serialize and commit attempts in batches of 32."""
+    """Microseconds per attempt to serialize and commit attempts in groups of 16."""
+    from safeforge.records import Attempt, Completion, Expected, Message, Probe
+    from safeforge.run.store import Store
+
     probe = Probe(
         id="x",
         intent_id="x",
@@ -126,54 +158,73 @@ def store_overhead_us(workdir: Path, n: int) -> float:
     ]
     with Store(workdir / "overhead.sqlite", create=True) as store:
         start = time.perf_counter()
-        for i in range(0, n, 32):
-            store.put_attempts(rows[i : i + 32])
+        for i in range(0, n, 16):
+            store.put_attempts(rows[i : i + 16])
         elapsed = time.perf_counter() - start
     return elapsed / n * 1e6
+
+
+def peak_memory(sizes: list[int], workdir: Path, concurrency: int) -> None:
+    """Peak RSS of whole scans (0 ms server, default judges and report) at each size."""
+    proc, base_url = start_server(0.0, workdir)
+    try:
+        rows = []
+        for n in sizes:
+            dataset = write_dataset(workdir / f"rss{n}.csv", n)
+            run_dir = workdir / f"rss{n}"
+            wall, rss = timed_process(scan_command(base_url, dataset, run_dir, concurrency))
+            rows.append((n, wall, rss, (run_dir / "run.sqlite").stat().st_size))
+            shutil.rmtree(run_dir)
+            dataset.unlink()
+            print(
+                f"  n={n:>9,}: peak RSS {rss:7.0f} MiB, {n / wall:6.0f} prompts/s, {wall:7.1f} s", flush=True
+            )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    by_n = {n: rss for n, _, rss, _ in rows}
+    print(f"peak RSS, 0 ms server, concurrency {concurrency}, default judges and report:")
+    for n, wall, rss, store_bytes in rows:
+        per = store_bytes / n
+        print(f"  {n:>9,} prompts: {rss:7.0f} MiB peak RSS  (store {per:,.0f} B/attempt, {wall:.0f} s)")
+    if 50_000 in by_n and 500_000 in by_n:
+        print(f"  500k / 50k: {by_n[500_000] / by_n[50_000]:.2f}x")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--n", type=int, default=3000, help="prompts per client per round")
+    parser.add_argument("--n", type=int, default=4000, help="prompts per client per round")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--latency", type=float, default=0.05, help="server latency in seconds")
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--httpx", action="store_true", help="also time a bare httpx loop (needs httpx)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--window", action="store_true", help="also time the request window in process")
+    parser.add_argument("--rss", default="", help="comma-separated sizes: peak-RSS scans instead")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="sf-bench-"))
-    proc, base_url = start_server(args.latency, workdir)
+    print(f"load average at start: {_load()} ({os.cpu_count()} CPUs)")
     try:
-        prompts = [f"benchmark prompt number {i}" for i in range(args.n)]
-        dataset = workdir / "prompts.csv"
-        dataset.write_text("prompt\n" + "\n".join(prompts) + "\n", encoding="utf-8")
-        asyncio.run(bare_loop_async(base_url, prompts[:200], args.concurrency))  # warm-up
-        bare, ours = [], []
-        for r in range(args.rounds):
-            bare.append(asyncio.run(bare_loop_async(base_url, prompts, args.concurrency)))
-            ours.append(safeforge_scan(base_url, dataset, workdir / f"run{r}", args.n, args.concurrency))
-        overhead = store_overhead_us(workdir, 2000)
-        httpx_rate = (
-            asyncio.run(bare_httpx_async(base_url, prompts, args.concurrency)) if args.httpx else None
-        )
+        if args.rss:
+            peak_memory([int(s) for s in args.rss.split(",")], workdir, args.concurrency)
+            return
+        proc, base_url = start_server(args.latency, workdir)
+        try:
+            dataset = write_dataset(workdir / "prompts.csv", args.n)
+            end_to_end(base_url, dataset, workdir, args)
+            if args.window:
+                request_window(base_url, dataset, workdir, args)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
+        print(f"load average at end: {_load()}")
 
-    ceiling = args.concurrency / args.latency
-    print(f"loopback server: {args.latency * 1000:g} ms latency, concurrency {args.concurrency}, n={args.n}")
-    print(f"  ceiling (concurrency / latency): {ceiling:8.0f} req/s")
-    print(f"  bare aiohttp loop:               {max(bare):8.0f} req/s  (rounds: {_fmt(bare)})")
-    print(f"  safeforge scan (incl. store):    {max(ours):8.0f} req/s  (rounds: {_fmt(ours)})")
-    median_ratio = statistics.median(ours) / statistics.median(bare)
-    ratio = max(ours) / max(bare)
-    print(f"  ratio safeforge / bare:          {ratio:8.2f}x  (median of rounds {median_ratio:.2f}x)")
-    if httpx_rate is not None:
-        print(f"  bare httpx loop (comparison):    {httpx_rate:8.0f} req/s")
-    print(f"  store: {overhead:.0f} us per attempt (serialize + commit, batches of 32)")
+
+def _load() -> str:
+    return ", ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def _fmt(values: list[float]) -> str:

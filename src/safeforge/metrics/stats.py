@@ -11,14 +11,18 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from statistics import NormalDist
 
 import numpy as np
+from numpy.typing import NDArray
 
 CONFIDENCE = 0.95
 BOOTSTRAP_RESAMPLES = 2000
 DEFAULT_SEED = 0
+RESAMPLE_BLOCK = 1 << 22
+"""Most bootstrap indices held at once (32 MiB of int64)."""
 
 
 def z_value(confidence: float = CONFIDENCE) -> float:
@@ -57,30 +61,41 @@ def mcnemar_exact(b: int, c: int) -> float:
     return float(min(1.0, 2 * tail / 2**n))
 
 
+def _resampled_means(data: NDArray[np.float64], resamples: int, seed: int) -> NDArray[np.float64]:
+    """Means of ``resamples`` bootstrap resamples of ``data``, drawn in blocks of at most
+    ``RESAMPLE_BLOCK`` indices so a million values never need a 2000-by-a-million index array
+    (a generator's stream does not depend on how the draws are split, so blocks change nothing)."""
+    rng = np.random.default_rng(seed)
+    rows = max(1, RESAMPLE_BLOCK // len(data))
+    means = [
+        data[rng.integers(0, len(data), size=(min(rows, resamples - start), len(data)))].mean(axis=1)
+        for start in range(0, resamples, rows)
+    ]
+    return np.concatenate(means)
+
+
 def bootstrap_mean(
-    values: Sequence[float],
+    values: Sequence[float] | NDArray[np.float64],
     *,
     confidence: float = CONFIDENCE,
     resamples: int = BOOTSTRAP_RESAMPLES,
     seed: int = DEFAULT_SEED,
 ) -> tuple[float, float, float]:
     """``(mean, low, high)``: the mean and its percentile-bootstrap interval (seeded)."""
-    if not values:
-        raise ValueError("no values to bootstrap")
     data = np.asarray(values, dtype=float)
+    if not len(data):
+        raise ValueError("no values to bootstrap")
     mean = float(data.mean())
     if len(data) == 1:
         return mean, mean, mean
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(data), size=(resamples, len(data)))
-    means = data[idx].mean(axis=1)
+    means = _resampled_means(data, resamples, seed)
     alpha = (1 - confidence) / 2
     low, high = np.quantile(means, [alpha, 1 - alpha])
     return mean, float(low), float(high)
 
 
 def paired_bootstrap(
-    differences: Sequence[float],
+    differences: Sequence[float] | NDArray[np.float64],
     *,
     confidence: float = CONFIDENCE,
     resamples: int = BOOTSTRAP_RESAMPLES,
@@ -91,17 +106,15 @@ def paired_bootstrap(
     The interval is the percentile bootstrap of the mean difference; ``p`` is two-sided, from
     the bootstrap distribution shifted to mean zero (the null of no change).
     """
-    if not differences:
-        raise ValueError("no paired differences to bootstrap")
     data = np.asarray(differences, dtype=float)
+    if not len(data):
+        raise ValueError("no paired differences to bootstrap")
     mean = float(data.mean())
     if float(data.std()) == 0.0:
         # every pair moved by the same amount: the exact sign test is the honest p here
         p_same = 1.0 if mean == 0.0 else min(1.0, 2 * 0.5 ** len(data))
         return mean, mean, mean, p_same
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(data), size=(resamples, len(data)))
-    means = data[idx].mean(axis=1)
+    means = _resampled_means(data, resamples, seed)
     alpha = (1 - confidence) / 2
     low, high = np.quantile(means, [alpha, 1 - alpha])
     centred = means - mean
@@ -111,14 +124,21 @@ def paired_bootstrap(
 
 def cohen_kappa(pairs: Sequence[tuple[str, str]]) -> float | None:
     """Cohen's κ between two raters' labels; ``None`` when undefined (one label only)."""
-    n = len(pairs)
+    return cohen_kappa_counts(Counter(pairs))
+
+
+def cohen_kappa_counts(counts: Mapping[tuple[str, str], int]) -> float | None:
+    """Cohen's κ from how often each (rater A, rater B) label pair occurred."""
+    n = sum(counts.values())
     if n == 0:
         return None
-    observed = sum(a == b for a, b in pairs) / n
-    labels = {a for a, _ in pairs} | {b for _, b in pairs}
-    expected = sum(
-        (sum(a == lab for a, _ in pairs) / n) * (sum(b == lab for _, b in pairs) / n) for lab in labels
-    )
+    observed = sum(k for (a, b), k in counts.items() if a == b) / n
+    first: Counter[str] = Counter()
+    second: Counter[str] = Counter()
+    for (a, b), k in counts.items():
+        first[a] += k
+        second[b] += k
+    expected = sum((first[lab] / n) * (second[lab] / n) for lab in sorted(first.keys() | second.keys()))
     if expected >= 1.0:
         return None
     return (observed - expected) / (1 - expected)

@@ -1,6 +1,8 @@
 """Probes: the prompts safeforge sends, from its own families or from benchmark files.
 
-``resolve_probes`` is the one entry point the scan runner uses. Registries: ``FAMILIES``
+``resolve_probes`` gives the probes of a scan as a list; ``plan_probes`` the same probes
+checked in one pass and streamed on demand (what the scan runner uses, see ``plan.py``).
+Registries: ``FAMILIES``
 (probe families), ``TRANSFORMS`` (obfuscations and framings), ``DATASETS`` (benchmark file
 formats). ``INTENTS`` are the project's own harmful intents with benign twins.
 """
@@ -17,7 +19,8 @@ from safeforge.probes._questions import QUESTIONS
 from safeforge.probes._spec import FAMILIES, TRANSFORMS, ProbeFamily, Transform, TransformKind
 from safeforge.probes._variants import apply_chain, apply_transforms, parse_chain
 from safeforge.probes.benchmarks import DATASETS, DatasetFormat
-from safeforge.probes.loaders import detect_format, load_dataset, parse_spec
+from safeforge.probes.loaders import detect_format, iter_dataset, load_dataset, parse_spec
+from safeforge.probes.plan import ProbePlan, checked, ids_digest, iter_probes, plan_probes
 from safeforge.probes.suites import SUITES, Suite, sample_groups, suite_probes
 from safeforge.records import Probe
 
@@ -41,22 +44,10 @@ def resolve_probes(
     ``a+b`` chain) then adds a rewritten copy of every probe, paired with its original.
     ``limit`` finally samples whole groups, balanced across families (see ``suites``).
     """
-    probes = suite_probes(suite, families, seed)
-    for spec in datasets:
-        probes.extend(load_dataset(spec))
-    if not probes:
-        raise SafeforgeError("nothing to scan: give --dataset FILE, --suite NAME or --family NAME")
-    if transforms:
-        probes = apply_transforms(probes, transforms, seed)
-    ids = [p.id for p in probes]
-    if len(set(ids)) != len(ids):
-        dup = next(i for i in ids if ids.count(i) > 1)
-        raise SafeforgeError(f"probe id {dup!r} appears twice; a dataset or family was given twice")
-    if limit is not None:
-        if limit < 1:
-            raise SafeforgeError(f"--limit must be at least 1 (got {limit})")
-        probes = sample_groups(probes, limit, seed)
-    return probes
+    if limit is not None and limit < 1:
+        raise SafeforgeError(f"--limit must be at least 1 (got {limit})")
+    probes = checked(datasets, suite, families, transforms, seed)
+    return sample_groups(probes, limit, seed) if limit is not None else probes
 
 
 __all__ = [
@@ -72,15 +63,20 @@ __all__ = [
     "DatasetFormat",
     "Intent",
     "ProbeFamily",
+    "ProbePlan",
     "Suite",
     "Transform",
     "TransformKind",
     "apply_chain",
     "apply_transforms",
     "detect_format",
+    "ids_digest",
+    "iter_dataset",
+    "iter_probes",
     "load_dataset",
     "parse_chain",
     "parse_spec",
+    "plan_probes",
     "resolve_probes",
     "sample_groups",
     "suite_probes",

@@ -21,10 +21,10 @@ from __future__ import annotations
 import csv
 import difflib
 import hashlib
-import io
+import itertools
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from safeforge.errors import SafeforgeError, require
@@ -54,22 +54,54 @@ _DETECT = (
 
 def read_rows(path: Path) -> list[dict[str, str]]:
     """Rows of a CSV (header row) or JSONL file as string dicts, with clear errors."""
+    return list(iter_rows(path))
+
+
+def iter_rows(path: Path) -> Iterator[dict[str, str]]:
+    """:func:`read_rows` one row at a time: CSV and JSONL files are read line by line (a JSON
+    array is parsed whole), so a file of any size takes the memory of one row."""
     if not path.is_file():
         raise SafeforgeError(f"dataset file not found: {path}")
+    suffix = path.suffix.lower()
+    if suffix == ".json" and _head(path).lstrip("\ufeff").lstrip().startswith("["):
+        return iter(_json_array_rows(path, "".join(_text_lines(path))))
+    if suffix in {".jsonl", ".ndjson", ".json"}:
+        return _jsonl_rows(path, _text_lines(path))
+    return _csv_rows(path)
+
+
+def _head(path: Path) -> str:
+    with path.open("rb") as fh:
+        return fh.read(4096).decode("utf-8", errors="ignore")
+
+
+_LONE_CR = re.compile(r"(?<=\r)(?!\n)")
+
+
+def _text_lines(path: Path) -> Iterator[str]:
+    """The file's lines decoded as UTF-8, ends kept, split at ``\n``, ``\r\n`` or a lone ``\r``
+    (as a text file opened with ``newline=""``), a leading BOM dropped; an undecodable byte is
+    an error naming its offset."""
+    offset = 0
+    with path.open("rb") as fh:
+        for raw in fh:
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise SafeforgeError(
+                    f"{path}: not valid UTF-8 at byte {offset + exc.start}; re-save the file as UTF-8"
+                ) from exc
+            if offset == 0:
+                line = line.removeprefix("\ufeff")
+            offset += len(raw)
+            yield from _LONE_CR.split(line) if "\r" in line[:-2] else (line,)
+
+
+def _csv_rows(path: Path) -> Iterator[dict[str, str]]:
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SafeforgeError(
-            f"{path}: not valid UTF-8 at byte {exc.start}; re-save the file as UTF-8"
-        ) from exc
-    if path.suffix.lower() == ".json" and text.lstrip().startswith("["):
-        return _json_array_rows(path, text)
-    if path.suffix.lower() in {".jsonl", ".ndjson", ".json"}:
-        return list(_jsonl_rows(path, text))
-    # strict: an unbalanced quote is an error, not a silent merge of every row after it
-    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
-    try:
-        return [{k: (v or "") for k, v in row.items() if k is not None} for row in reader]
+        reader = csv.DictReader(_text_lines(path), strict=True)
+        for row in reader:  # strict: an unbalanced quote is an error, not a silent merge of rows
+            yield {k: (v or "") for k, v in row.items() if k is not None}
     except csv.Error as exc:
         raise SafeforgeError(
             f"{path}: malformed CSV after line {reader.line_num} ({exc}); check the quoting there"
@@ -87,8 +119,8 @@ def _json_array_rows(path: Path, text: str) -> list[dict[str, str]]:
     return [{str(k): "" if v is None else str(v) for k, v in obj.items()} for obj in data]
 
 
-def _jsonl_rows(path: Path, text: str) -> Iterator[dict[str, str]]:
-    for lineno, line in enumerate(text.splitlines(), 1):
+def _jsonl_rows(path: Path, lines: Iterable[str]) -> Iterator[dict[str, str]]:
+    for lineno, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
@@ -119,46 +151,77 @@ def generic_probes(
     options: Mapping[str, str] | None = None,
 ) -> list[Probe]:
     """Probes from already-read rows with an optional column mapping."""
-    opts = dict(options or {})
     if not raw_rows:
         raise SafeforgeError(f"{src.origin}: no rows")
-    rows = _normalise(raw_rows)
-    col = {k: norm(opts.get(k, k)) for k in ("prompt", "expected", "id", "category", "response")}
-    if col["prompt"] not in rows[0]:
-        cols = ", ".join(raw_rows[0]) or "none"
-        raise SafeforgeError(
-            f"{src.origin}: no {opts.get('prompt', 'prompt')!r} column (columns: {cols}); "
-            "rename the prompt column or map it with ?prompt=COLUMN"
-        )
-    default = opts.get("default", "refuse")
-    if col["expected"] not in rows[0] and "default" not in opts:
-        note(
-            f"{src.origin}: no {opts.get('expected', 'expected')!r} column, so all {len(rows)} rows are "
-            "taken as should-refuse (counted in JRR); if they are benign, pass --expect comply "
-            "(or ?default=comply)"
-        )
-    probes = []
-    for i, row in enumerate(rows, 1):
-        raw = (row.get(col["expected"]) or default).strip().lower()
-        try:
-            expected = Expected(raw)
-        except ValueError:
-            raise SafeforgeError(
-                f"{src.origin}: row {i}: expected={raw!r}; use refuse, comply or abstain"
-            ) from None
-        prompt = row[col["prompt"]].strip()
-        ident = row.get(col["id"]) or hashlib.sha1(prompt.encode()).hexdigest()[:12]
-        # a recorded answer travels in meta so ``replay:`` can score logged transcripts
-        meta = {"response": row[col["response"]]} if col["response"] in row else None
-        probes.append(
-            make_probe(
-                src, src.name, ident, i, prompt, expected, category=row.get(col["category"], ""), meta=meta
-            ).model_copy(update={"family": family})
-        )
+    probes = list(iter_generic(iter(raw_rows), src, family=family, options=options))
     ids = [p.id for p in probes]
     if len(set(ids)) != len(ids):
         raise SafeforgeError(f"{src.origin}: duplicate ids (or duplicate prompts); make the id column unique")
     return probes
+
+
+def iter_generic(
+    raw_rows: Iterator[dict[str, str]],
+    src: Source,
+    *,
+    family: str = "dataset",
+    options: Mapping[str, str] | None = None,
+    notes: bool = True,
+) -> Iterator[Probe]:
+    """:func:`generic_probes` one row at a time (duplicate ids are the caller's to check).
+    ``notes``: say, once the rows are read, what was assumed (no expected column)."""
+    opts = dict(options or {})
+    first = next(raw_rows, None)
+    if first is None:
+        raise SafeforgeError(f"{src.origin}: no rows")
+    col = {k: norm(opts.get(k, k)) for k in ("prompt", "expected", "id", "category", "response")}
+    columns = {norm(k) for k in first}
+    if col["prompt"] not in columns:
+        cols = ", ".join(first) or "none"
+        raise SafeforgeError(
+            f"{src.origin}: no {opts.get('prompt', 'prompt')!r} column (columns: {cols}); "
+            "rename the prompt column or map it with ?prompt=COLUMN"
+        )
+    assumed = notes and col["expected"] not in columns and "default" not in opts
+    return _generic_stream(itertools.chain([first], raw_rows), src, family, col, opts, assumed)
+
+
+def _generic_stream(
+    raw_rows: Iterator[dict[str, str]],
+    src: Source,
+    family: str,
+    col: Mapping[str, str],
+    opts: Mapping[str, str],
+    assumed: bool,
+) -> Iterator[Probe]:
+    default = opts.get("default", "refuse")
+    n = 0
+    for n, raw in enumerate(raw_rows, 1):
+        yield _generic_probe({norm(k): v for k, v in raw.items()}, n, src, family, col, default)
+    if assumed:
+        note(
+            f"{src.origin}: no {opts.get('expected', 'expected')!r} column, so all {n} rows are "
+            "taken as should-refuse (counted in JRR); if they are benign, pass --expect comply "
+            "(or ?default=comply)"
+        )
+
+
+def _generic_probe(row: Row, i: int, src: Source, family: str, col: Mapping[str, str], default: str) -> Probe:
+    raw = (row.get(col["expected"]) or default).strip().lower()
+    try:
+        expected = Expected(raw)
+    except ValueError:
+        raise SafeforgeError(
+            f"{src.origin}: row {i}: expected={raw!r}; use refuse, comply or abstain"
+        ) from None
+    prompt = row[col["prompt"]].strip()
+    ident = row.get(col["id"]) or hashlib.sha1(prompt.encode()).hexdigest()[:12]
+    # a recorded answer travels in meta so ``replay:`` can score logged transcripts
+    meta = {"response": row[col["response"]]} if col["response"] in row else None
+    probe = make_probe(
+        src, src.name, ident, i, prompt, expected, category=row.get(col["category"], ""), meta=meta
+    )
+    return probe if family == src.name else probe.model_copy(update={"family": family})
 
 
 def parse_spec(spec: str) -> tuple[str | None, str, dict[str, str]]:
@@ -226,7 +289,7 @@ def columns_of(spec: str) -> list[str]:
     _, location, _ = parse_spec(spec)
     cols: dict[str, None] = {}
     for file in _files(Path(location).expanduser()):
-        rows = read_rows(file)
+        rows = list(itertools.islice(iter_rows(file), 1))
         cols.update(dict.fromkeys(rows[0] if rows else ()))
     return list(cols)
 
@@ -249,21 +312,51 @@ def load_dataset(spec: str) -> list[Probe]:
     return probes
 
 
+def iter_dataset(spec: str, *, notes: bool = True) -> Iterator[Probe]:
+    """:func:`load_dataset` one probe at a time: generic CSV/JSONL files stream from disk (the
+    benchmark formats are read whole: their loaders look across rows). Duplicate ids are the
+    caller's to check (see ``probes.plan_probes``); ``notes=False`` for a second read."""
+    fmt, location, options = parse_spec(spec)
+    if fmt == "hf":
+        yield from load_hf(location, options)
+        return
+    if fmt is None:
+        _check_format_prefix(location)
+    for file in _files(Path(location).expanduser()):
+        rows = iter_rows(file)
+        head = list(itertools.islice(rows, 1))  # the first row decides the format
+        src = Source(file.stem, str(file), file.name.lower())
+        name = _route(head, src, fmt, options)
+        if name is None:
+            yield from iter_generic(itertools.chain(head, rows), src, options=options, notes=notes)
+        else:
+            yield from DATASETS.get(name).load(_normalise([*head, *rows]), src)
+
+
 def rows_to_probes(
     rows: list[dict[str, str]], src: Source, fmt: str | None, options: Mapping[str, str]
 ) -> list[Probe]:
     """Route rows to their format (given or detected) or to the generic loader."""
+    name = _route(rows, src, fmt, options)
+    if name is None:
+        return generic_probes(rows, src, options=options)
+    return DATASETS.get(name).load(_normalise(rows), src)
+
+
+def _route(
+    rows: list[dict[str, str]], src: Source, fmt: str | None, options: Mapping[str, str]
+) -> str | None:
+    """The dataset format the rows go to (given or detected from the first row), ``None`` for
+    the generic loader."""
     # a column mapping means a generic file; ``default`` alone does not (``--expect`` adds it to
     # every dataset, and a detected benchmark keeps its own expected behaviour)
     if fmt in GENERIC or (fmt is None and options.keys() & {"prompt", "expected"}):
-        return generic_probes(rows, src, options=options)
+        return None
     fmt = fmt or options.get("format")
     detected = detect_format(rows, src.hint)
     # a family prefix finds its specific file kind: xstest -> xstest-completions, jbb -> jbb-judge
     name = detected if detected and (fmt is None or detected.startswith(f"{fmt}-")) else fmt
-    if name is None or name in GENERIC:
-        return generic_probes(rows, src, options=options)
-    return DATASETS.get(name).load(_normalise(rows), src)
+    return None if name is None or name in GENERIC else name
 
 
 def load_hf(name: str, options: Mapping[str, str]) -> list[Probe]:

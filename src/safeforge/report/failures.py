@@ -6,11 +6,12 @@ so there is exactly one place where untrusted text becomes HTML.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import bisect
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from safeforge.metrics import _observe as o
-from safeforge.metrics.summarize import observe_run
+from safeforge.metrics._observe import Obs, RunFacts, observe_attempt, unit_key
 from safeforge.records import Attempt, Label, Task
 
 MAX_CHARS = 1200
@@ -87,17 +88,44 @@ SECTIONS = (
 )
 
 
+class FailureCollector:
+    """The worst failures of each section, collected attempt by attempt in bounded memory:
+    ``add`` each attempt with its outcomes (``SummaryBuilder.add`` returns them), then read
+    ``sections()``. Keeps the ``limit`` worst per section (by severity, then key) and a count."""
+
+    def __init__(self, limit: int = PER_SECTION) -> None:
+        self.limit = limit
+        self._worst: dict[str, list[tuple[float, str, Attempt]]] = {metric: [] for metric, *_ in SECTIONS}
+        self._totals: dict[str, int] = dict.fromkeys(self._worst, 0)
+
+    def add(self, attempt: Attempt, outcomes: Mapping[str, Obs]) -> None:
+        for metric, bad, *_ in SECTIONS:
+            if outcomes.get(metric) != bad:
+                continue
+            self._totals[metric] += 1
+            worst = self._worst[metric]
+            entry = (-_severity(attempt), unit_key(attempt), attempt)
+            if len(worst) < self.limit or entry[:2] < worst[-1][:2]:
+                bisect.insort(worst, entry, key=lambda e: e[:2])
+                del worst[self.limit :]
+
+    def sections(self) -> list[FailureSection]:
+        """Failure sections (only non-empty ones), worst first within each."""
+        return [
+            FailureSection(
+                title, explanation, self._totals[metric], [_item(a) for *_, a in self._worst[metric]]
+            )
+            for metric, _, title, explanation in SECTIONS
+            if self._totals[metric]
+        ]
+
+
 def worst_failures(
     attempts: Sequence[Attempt], *, refusal_judge: str | None = None, limit: int = PER_SECTION
 ) -> list[FailureSection]:
-    """Failure sections (only non-empty ones), worst first within each."""
-    obs, _ = observe_run(attempts, refusal_judge=refusal_judge)
-    sections = []
-    for metric, bad, title, explanation in SECTIONS:
-        keys = [k for k, v in obs.binary.get(metric, {}).items() if v == bad]
-        if not keys:
-            continue
-        ranked = sorted(keys, key=lambda k: (-_severity(obs.attempts[k]), k))
-        items = [_item(obs.attempts[k]) for k in ranked[:limit]]
-        sections.append(FailureSection(title, explanation, len(keys), items))
-    return sections
+    """Failure sections of an in-memory list of attempts (see :class:`FailureCollector`)."""
+    facts = RunFacts.of(attempts, refusal_judge=refusal_judge)
+    collector = FailureCollector(limit)
+    for a in attempts:
+        collector.add(a, observe_attempt(a, facts)[0])
+    return collector.sections()

@@ -22,7 +22,7 @@ from safeforge.metrics import Comparison, Metric, PairedDelta, Rate, Summary
 from safeforge.metrics import _observe as o
 from safeforge.metrics import diversity as div
 from safeforge.records import Attempt
-from safeforge.report.failures import truncate, worst_failures
+from safeforge.report.failures import FailureSection, truncate, worst_failures
 from safeforge.report.svg import TradeoffPoint, bar_chart, tradeoff_chart
 from safeforge.report.validation import judge_validation
 
@@ -220,8 +220,13 @@ def _dispersion_note(summary: Summary) -> str:
     return metric.basis if metric is not None and metric.value is None and metric.n == 0 else ""
 
 
-def render_run_html(summary: Summary, attempts: Sequence[Attempt]) -> str:
-    """The run report as one HTML string."""
+def render_run_html(
+    summary: Summary, attempts: Sequence[Attempt] = (), *, failures: Sequence[FailureSection] | None = None
+) -> str:
+    """The run report as one HTML string. The failure sections come from ``failures`` when
+    given (collected while streaming the run, see ``FailureCollector``), else from ``attempts``."""
+    if failures is None:
+        failures = worst_failures(attempts, refusal_judge=summary.refusal_judge)
     cards = [_card(summary, *spec) for spec in HEADLINE]
     charts = [
         _chart(summary.breakdowns[key], title, lower)
@@ -245,7 +250,7 @@ def render_run_html(summary: Summary, attempts: Sequence[Attempt]) -> str:
         metric_rows=metric_rows,
         paired_rows=paired_rows,
         unmeasured=unmeasured,
-        failures=worst_failures(attempts, refusal_judge=summary.refusal_judge),
+        failures=failures,
         diversity=diversity_rows(summary),
         diversity_columns=[title for _, title in DIVERSITY_COLUMNS],
         dispersion_note=_dispersion_note(summary),

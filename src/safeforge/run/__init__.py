@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from safeforge.run.config import ScanConfig, redact_url
 from safeforge.run.export import ExportFormat, export_run, flat_rows
+from safeforge.run.judging import judge_run, judge_run_async
 from safeforge.run.result import Run
-from safeforge.run.runner import judge_run, judge_run_async, scan, scan_async
+from safeforge.run.runner import scan, scan_async
 from safeforge.run.store import STORE_NAME, Store
 
 __all__ = [

@@ -27,6 +27,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from safeforge.errors import SafeforgeError
+from safeforge.probes.plan import ProbePlan, ids_digest
 from safeforge.records import Probe
 from safeforge.targets import Generation, TargetOptions
 
@@ -212,11 +213,11 @@ class ScanConfig(BaseModel):
             data["base_url"] = [redact_url(url) for url in self.base_url]
         return data
 
-    def fingerprint(self, probes: Sequence[Probe]) -> str:
+    def fingerprint(self, probes: Sequence[Probe] | ProbePlan) -> str:
         """Hash of the fields that change what is asked, plus the probe ids actually resolved
         (so an edited dataset file is caught too). The URL is hashed, never stored."""
         data = self.model_dump(mode="json", include=set(FINGERPRINT_FIELDS))
-        data["probe_ids"] = hashlib.sha256("\n".join(p.id for p in probes).encode()).hexdigest()
+        data["probe_ids"] = probes.ids if isinstance(probes, ProbePlan) else ids_digest(p.id for p in probes)
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
     def fingerprint_diff(self, stored: Mapping[str, Any]) -> list[str]:

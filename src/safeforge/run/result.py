@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from safeforge.errors import SafeforgeError
-from safeforge.records import Attempt, Verdict
+from safeforge.records import Attempt, Task, Verdict
 from safeforge.run.config import ScanConfig
 from safeforge.run.store import Store, store_path
 
@@ -38,9 +38,25 @@ class Run:
         return store_path(self.dir)
 
     def attempts(self) -> list[Attempt]:
-        """All stored attempts with their verdicts, in probe order."""
+        """All stored attempts with their verdicts, in probe order (in memory at once; whole-run
+        stages stream with :meth:`iter_attempts` instead)."""
         with Store(self.store_path) as store:
             return store.attempts()
+
+    def iter_attempts(self, *, ok_only: bool = False) -> Iterator[Attempt]:
+        """The stored attempts with their verdicts, in probe order, a page at a time."""
+        with Store(self.store_path) as store:
+            yield from store.iter_attempts(ok_only=ok_only)
+
+    def iter_groups(self) -> Iterator[list[Attempt]]:
+        """Refuse-expected groups with more than one member, one at a time (paired metrics)."""
+        with Store(self.store_path) as store:
+            yield from store.iter_groups()
+
+    def verdict_counts(self) -> dict[tuple[Task, str], int]:
+        """Stored verdicts by (task, judge): whose labels count, which tasks were judged."""
+        with Store(self.store_path) as store:
+            return store.verdict_counts()
 
     def add_verdicts(self, verdicts: Mapping[str, Sequence[Verdict]]) -> None:
         """Store verdicts by probe id, in one transaction."""

@@ -12,11 +12,12 @@ import asyncio
 import concurrent.futures
 import contextlib
 import errno
+import itertools
 import sqlite3
 import sys
-from collections.abc import Coroutine, Iterator, Sequence
+from collections.abc import Coroutine, Generator, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from rich.console import Console
 from rich.progress import (
@@ -32,9 +33,10 @@ from rich.progress import (
 from rich.text import Text
 
 from safeforge.errors import SafeforgeError
-from safeforge.probes import resolve_probes
+from safeforge.probes import ProbePlan, plan_probes
 from safeforge.records import Attempt, Probe
 from safeforge.run.config import ScanConfig
+from safeforge.run.judging import OnlineJudging, judge_run_async
 from safeforge.run.lock import RunLock
 from safeforge.run.progress import LineProgress
 from safeforge.run.result import Run
@@ -42,21 +44,21 @@ from safeforge.run.store import Store, store_path
 from safeforge.run.writer import AttemptWriter, write_config_yaml
 from safeforge.targets import Target, create_target
 
-if TYPE_CHECKING:
-    from safeforge.judges._base import Judge
-
 T = TypeVar("T")
-JUDGE_CHUNK = 256
+Todo = Generator[tuple[int, Probe], None, None]
+"""``(seq, probe)`` pairs still to answer, read from the plan as the workers ask."""
+LOOKUP = 512
+"""Planned probes per lookup of which are already answered (resumed runs)."""
 
 
 def scan(config: ScanConfig | None = None, /, *, progress: bool | None = None, **fields: Any) -> Run:
     """Run a scan and return its :class:`Run`: ``scan(ScanConfig(...))`` or
     ``scan(target="mock", datasets=["x.csv"])``. ``progress=None`` shows a bar on a TTY."""
     cfg = config if config is not None else ScanConfig.from_mapping(fields)
-    return _run_sync(scan_async(cfg, progress=progress))
+    return run_sync(scan_async(cfg, progress=progress))
 
 
-def _run_sync(coro: Coroutine[Any, Any, T]) -> T:
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     """``asyncio.run``, or — inside a running loop (Jupyter) — the same on a helper thread."""
     try:
         asyncio.get_running_loop()
@@ -67,9 +69,10 @@ def _run_sync(coro: Coroutine[Any, Any, T]) -> T:
 
 
 async def scan_async(config: ScanConfig, *, progress: bool | None = None) -> Run:
-    """Generate every probe's attempt not already answered in ``config.run_dir``, then judge."""
+    """Generate every probe's attempt not already answered in ``config.run_dir``, judging them
+    as they arrive; then judge what is left in the store and write the report."""
     config.check_judges()  # a judge that cannot run fails before anything is generated
-    probes = resolve_probes(
+    plan = plan_probes(
         datasets=config.datasets,
         suite=config.suite,
         families=config.families,
@@ -77,27 +80,57 @@ async def scan_async(config: ScanConfig, *, progress: bool | None = None) -> Run
         limit=config.limit,
         seed=config.seed,
     )
-    meta = {"config": config.redacted(), "fingerprint": config.fingerprint(probes), "n_probes": len(probes)}
+    meta = {"config": config.redacted(), "fingerprint": config.fingerprint(plan), "n_probes": plan.n}
     with RunLock(config.run_dir), _stop_on_full_disk(config.run_dir):  # one scan per run dir
-        done = _check_resume(config, probes, meta)
-        todo = [(seq, p) for seq, p in enumerate(probes) if p.id not in done]
-        if todo:
+        done = _check_resume(config, plan, meta)
+        fresh = not store_path(config.run_dir).is_file()
+        online: OnlineJudging | None = None
+        if done < plan.n:
             target = create_target(config.target, config.target_options())
             try:
                 writer = AttemptWriter(config.run_dir, meta)
+                online = OnlineJudging(config.judges, writer) if config.judges and fresh else None
+                todo = _todo(plan, None if fresh else store_path(config.run_dir))
+                counts = (plan.n, done)
                 await _generate_async(
-                    target, todo, writer, _progress(progress), len(probes), config.concurrency
+                    target, todo, counts, writer, _progress(progress), config.concurrency, online
                 )
             finally:
                 await target.aclose()
         run = Run(config.run_dir, config)
         if store_path(run.dir).is_file():
-            await judge_run_async(run, config.judges)
+            added = await judge_run_async(run, config.judges)
             if config.report:
-                from safeforge.report import write_run_outputs
-
-                write_run_outputs(run)
+                _write_report(run, online if not added else None)
     return run
+
+
+def _todo(plan: ProbePlan, store: Path | None) -> Todo:
+    """``(seq, probe)`` for every planned probe without an answer in ``store`` (looked up a
+    chunk at a time, so a resumed run of any size needs no set of done ids)."""
+    numbered = enumerate(plan)
+    if store is None:
+        yield from numbered
+        return
+    with Store(store) as db:
+        while chunk := list(itertools.islice(numbered, LOOKUP)):
+            done = db.done_among([p.id for _, p in chunk])
+            yield from (item for item in chunk if item[1].id not in done)
+
+
+def _write_report(run: Run, online: OnlineJudging | None) -> None:
+    """The report from what the judges fed it during the scan when that covers the whole run
+    (then only the paired groups are read back), else from one streaming pass over the store."""
+    from safeforge.report import write_run_outputs
+
+    stored, _ = run.counts()
+    report = online.finished_report(stored) if online is not None else None
+    if report is None:
+        write_run_outputs(run)
+        return
+    for members in run.iter_groups():
+        report.add_group(members)
+    report.write(run.dir)
 
 
 @contextlib.contextmanager
@@ -117,15 +150,15 @@ def _stop_on_full_disk(run_dir: Path) -> Iterator[None]:
         ) from None
 
 
-def _check_resume(config: ScanConfig, probes: Sequence[Probe], meta: dict[str, Any]) -> set[str]:
-    """Probe ids already answered in the run dir (empty for a new run); refuses a run made
-    with a different config unless ``force`` (which adopts the new config and drops attempts
-    of probes it no longer has)."""
+def _check_resume(config: ScanConfig, plan: ProbePlan, meta: dict[str, Any]) -> int:
+    """How many planned probes are already answered in the run dir (0 for a new run); refuses
+    a run made with a different config unless ``force`` (which adopts the new config and drops
+    attempts of probes it no longer has)."""
     path = store_path(config.run_dir)
     if not path.is_file():
         if config.resume:
             raise SafeforgeError(f"nothing to resume: no run store in {config.run_dir}")
-        return set()
+        return 0
     with Store(path) as store:
         stored = store.meta()
         if stored.get("fingerprint") not in (None, meta["fingerprint"]):
@@ -135,21 +168,24 @@ def _check_resume(config: ScanConfig, probes: Sequence[Probe], meta: dict[str, A
                     f"{config.run_dir} holds a run with a different config ({diff}); "
                     "use --force to resume it anyway or pick another --run-dir"
                 )
-            store.keep_only({p.id: seq for seq, p in enumerate(probes)})
+            store.keep_only(enumerate(p.id for p in plan))
             store.set_meta(meta)
             write_config_yaml(config.run_dir, meta)
-        return store.done_ids()
+        return store.count()[1]
 
 
 async def _generate_async(
     target: Target,
-    todo: list[tuple[int, Probe]],
+    todo: Todo,
+    counts: tuple[int, int],
     writer: AttemptWriter,
     progress: Progress | None,
-    total: int,
     concurrency: int,
+    online: OnlineJudging | None,
 ) -> None:
-    batches = iter(_chunks(todo, max(1, target.batch_size)))
+    """Answer ``todo`` with ``concurrency`` workers; ``counts`` is (probes planned, already done)."""
+    total, done = counts
+    batches = _batches(todo, max(1, target.batch_size))
 
     async def worker_async() -> None:
         for batch in batches:  # one shared iterator: each batch goes to exactly one worker
@@ -163,24 +199,50 @@ async def _generate_async(
                 ]
             )
 
-    n_workers = min(concurrency, -(-len(todo) // max(1, target.batch_size)))
+    n_workers = min(concurrency, -(-(total - done) // max(1, target.batch_size)))
     with progress if progress is not None else contextlib.nullcontext():
         if progress is not None:
-            task = progress.add_task(f"scan {target.id}", total=total, completed=total - len(todo))
+            task = progress.add_task(f"scan {target.id}", total=total, completed=done)
             writer.on_commit.append(lambda rows: progress.advance(task, len(rows)))
+        if online is not None:
+            writer.on_commit.append(online.offer)
         workers = [asyncio.create_task(worker_async()) for _ in range(n_workers)]
+        judging = asyncio.create_task(online.run_async()) if online is not None else None
         try:
-            await asyncio.gather(*workers)
+            await _generate_and_judge_async(workers, judging, online)
         finally:
-            for t in workers:
+            for t in [*workers, *([judging] if judging else [])]:
                 t.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
+            await asyncio.gather(*workers, *([judging] if judging else []), return_exceptions=True)
+            batches.close()
             writer.close()
 
 
-def _chunks(items: list[tuple[int, Probe]], size: int) -> Iterator[list[tuple[int, Probe]]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
+async def _generate_and_judge_async(
+    workers: list[asyncio.Task[None]], judging: asyncio.Task[None] | None, online: OnlineJudging | None
+) -> None:
+    """Wait for the workers, then for the judges to catch up. A failing judge stops the scan at
+    once (what is committed stays; ``--resume`` continues), as a failing worker does."""
+    generation = asyncio.gather(*workers)
+    if judging is None or online is None:
+        await generation
+        return
+    both: set[asyncio.Future[Any]] = {generation, judging}
+    await asyncio.wait(both, return_when=asyncio.FIRST_COMPLETED)
+    if judging.done():  # judging only ends before generation by failing
+        generation.cancel()
+        judging.result()
+    await generation
+    online.close()
+    await judging
+
+
+def _batches(items: Todo, size: int) -> Generator[list[tuple[int, Probe]], None, None]:
+    try:
+        while batch := list(itertools.islice(items, size)):
+            yield batch
+    finally:
+        items.close()  # e.g. the resume lookups' store connection
 
 
 class _RateColumn(ProgressColumn):
@@ -206,28 +268,3 @@ def _progress(enabled: bool | None) -> Progress | None:
         TimeRemainingColumn(),
         console=Console(stderr=True),
     )
-
-
-def judge_run(run: Run, judges: Sequence[str | Judge]) -> None:
-    """Store each judge's verdicts for the answered attempts that lack one from it."""
-    _run_sync(judge_run_async(run, judges))
-
-
-async def judge_run_async(run: Run, judges: Sequence[str | Judge]) -> None:
-    """Async :func:`judge_run`. Verdicts are committed per chunk, so a killed judging step
-    resumes where it stopped. Errored attempts are not judged (metrics count them apart)."""
-    if not judges:
-        return
-    from safeforge.judges import create_judge  # judges pull in heavy optional stacks: load on use
-
-    with Store(run.store_path) as store:  # one connection: each open/close of a WAL db checkpoints
-        attempts = [a for a in store.attempts() if a.ok]
-        for spec in judges:
-            judge = create_judge(spec) if isinstance(spec, str) else spec
-            todo = [a for a in attempts if all(v.judge != judge.name for v in a.verdicts)]
-            for i in range(0, len(todo), JUDGE_CHUNK):
-                part = todo[i : i + JUDGE_CHUNK]
-                verdicts = await judge.judge_async(part)
-                if len(verdicts) != len(part):
-                    raise RuntimeError(f"{judge.name} returned {len(verdicts)} verdicts for {len(part)}")
-                store.add_verdicts({a.probe.id: [v] for a, v in zip(part, verdicts, strict=True)})

@@ -8,6 +8,16 @@ costs well under a millisecond. Verdicts live in their own table keyed by (probe
 task), so judging again replaces instead of duplicating. Records are stored as their own
 JSON, so the store reads back exactly what the pipeline produced.
 
+Everything that reads a whole run streams it (:meth:`Store.iter_attempts`, :meth:`Store.iter_groups`)
+in pages of a few hundred attempts, each page its own query over an index, so judging,
+summarizing and exporting a run of any size takes bounded memory.
+
+The schema is versioned with ``PRAGMA user_version``: version 1 is ``SCHEMA``, each later
+version one entry of ``MIGRATIONS`` (applied in order, each in one transaction, when a store is
+opened). A new store is made the same way, so old and new stores end up identical. Version 2
+copies each attempt's target, group and expected behaviour into columns, indexed for probe
+order and for reading a run group by group.
+
 ``SAFEFORGE_STORE_MAX_PAGES`` (tests only) caps the database at that many pages with
 SQLite's ``PRAGMA max_page_count``, so SQLite raises its genuine "database or disk is full"
 error without filling a real disk.
@@ -19,13 +29,13 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from safeforge.errors import SafeforgeError
-from safeforge.records import FORMAT_VERSION, Attempt, Verdict
+from safeforge.records import FORMAT_VERSION, Attempt, Task, Verdict
 
 STORE_NAME = "run.sqlite"
 MAX_PAGES_ENV = "SAFEFORGE_STORE_MAX_PAGES"
@@ -48,6 +58,27 @@ CREATE TABLE IF NOT EXISTS verdicts (
 """
 
 
+MIGRATIONS: dict[int, str] = {
+    2: """
+ALTER TABLE attempts ADD COLUMN target TEXT NOT NULL DEFAULT '';
+ALTER TABLE attempts ADD COLUMN group_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE attempts ADD COLUMN expected TEXT NOT NULL DEFAULT '';
+UPDATE attempts SET target = json_extract(attempt, '$.target'),
+    group_id = json_extract(attempt, '$.probe.group_id'),
+    expected = json_extract(attempt, '$.probe.expected');
+CREATE INDEX attempts_in_order ON attempts (seq, probe_id);
+CREATE INDEX attempts_by_group ON attempts (expected, target, group_id, seq, probe_id);
+""",
+}
+"""Schema changes by the version they bring the store to (see the module doc)."""
+SCHEMA_VERSION = max(MIGRATIONS)
+PAGE = 500
+"""Attempts per page when a whole run is read."""
+CHECKPOINT_PAGES = 16384
+"""Checkpoint the WAL into the database every this many pages (64 MiB) rather than SQLite's
+1,000: each checkpoint syncs the disk, which cost a scan about a third of its store time."""
+
+
 def store_path(run_dir: Path) -> Path:
     return Path(run_dir) / STORE_NAME
 
@@ -63,11 +94,29 @@ class Store:
             self._db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
             if max_pages := os.environ.get(MAX_PAGES_ENV):
                 self._db.execute(f"PRAGMA max_page_count = {int(max_pages)}")
             self._db.executescript(SCHEMA)
+            self._migrate()
         except sqlite3.DatabaseError as exc:
             raise SafeforgeError(f"{path}: not a safeforge run store ({exc})") from None
+
+    def _migrate(self) -> None:
+        """Bring the schema to ``SCHEMA_VERSION`` (a store from a newer safeforge is refused)."""
+        version = self._db.execute("PRAGMA user_version").fetchone()[0] or 1
+        if version > SCHEMA_VERSION:
+            raise SafeforgeError(
+                f"{self.path} was written by a newer safeforge (store schema {version}, "
+                f"this one reads up to {SCHEMA_VERSION}); upgrade safeforge to read it"
+            )
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            with self._transaction():
+                if (self._db.execute("PRAGMA user_version").fetchone()[0] or 1) >= target:
+                    continue  # another process migrated it first
+                for statement in filter(str.strip, MIGRATIONS[target].split(";")):
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {target}")
 
     def __enter__(self) -> Store:
         return self
@@ -107,47 +156,123 @@ class Store:
                 self._set_meta({**meta, "format_version": FORMAT_VERSION})
             self._db.executemany("DELETE FROM verdicts WHERE probe_id = ?", [(a.probe.id,) for _, a in rows])
             self._db.executemany(
-                "INSERT OR REPLACE INTO attempts (probe_id, seq, ok, attempt, updated) "
-                "VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO attempts "
+                "(probe_id, seq, ok, attempt, updated, target, group_id, expected) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (a.probe.id, seq, int(a.ok), a.model_dump_json(exclude={"verdicts"}), now)
+                    (
+                        a.probe.id,
+                        seq,
+                        int(a.ok),
+                        a.model_dump_json(exclude={"verdicts"}),
+                        now,
+                        a.target,
+                        a.probe.group_id,
+                        a.probe.expected.value,
+                    )
                     for seq, a in rows
                 ],
             )
 
-    def done_ids(self) -> set[str]:
-        """Probe ids that already have a successful attempt (never asked again)."""
-        return {row[0] for row in self._db.execute("SELECT probe_id FROM attempts WHERE ok = 1")}
+    def done_among(self, probe_ids: Sequence[str]) -> set[str]:
+        """Which of ``probe_ids`` already have a successful attempt (one query per call)."""
+        marks = ",".join("?" * len(probe_ids))
+        sql = f"SELECT probe_id FROM attempts WHERE ok = 1 AND probe_id IN ({marks})"
+        return {row[0] for row in self._db.execute(sql, list(probe_ids))}
 
     def count(self) -> tuple[int, int]:
         """(attempts stored, of which successful)."""
         total, ok = self._db.execute("SELECT COUNT(*), COALESCE(SUM(ok), 0) FROM attempts").fetchone()
         return int(total), int(ok)
 
-    def keep_only(self, order: Mapping[str, int]) -> int:
-        """Keep attempts of the probes in ``order`` (renumbered to its positions), delete the
-        rest with their verdicts; returns how many were deleted."""
-        stale = [(pid,) for (pid,) in self._db.execute("SELECT probe_id FROM attempts") if pid not in order]
+    def keep_only(self, order: Iterable[tuple[int, str]]) -> int:
+        """Keep attempts of the probes in ``order`` (``(seq, probe id)`` pairs, streamed into a
+        temporary table; attempts are renumbered to those positions), delete the rest with
+        their verdicts; returns how many were deleted."""
         with self._transaction():
-            self._db.executemany("DELETE FROM verdicts WHERE probe_id = ?", stale)
-            self._db.executemany("DELETE FROM attempts WHERE probe_id = ?", stale)
-            self._db.executemany(
-                "UPDATE attempts SET seq = ? WHERE probe_id = ?", [(seq, pid) for pid, seq in order.items()]
+            self._db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (probe_id TEXT PRIMARY KEY, seq INTEGER)")
+            self._db.execute("DELETE FROM keep")
+            self._db.executemany("INSERT OR REPLACE INTO keep VALUES (?, ?)", ((pid, s) for s, pid in order))
+            gone = "probe_id NOT IN (SELECT probe_id FROM keep)"
+            stale = self._db.execute(f"SELECT COUNT(*) FROM attempts WHERE {gone}").fetchone()[0]
+            self._db.execute(f"DELETE FROM verdicts WHERE {gone}")
+            self._db.execute(f"DELETE FROM attempts WHERE {gone}")
+            self._db.execute(
+                "UPDATE attempts SET seq = (SELECT seq FROM keep WHERE keep.probe_id = attempts.probe_id)"
             )
-        return len(stale)
+            self._db.execute("DELETE FROM keep")
+        return int(stale)
 
     def attempts(self) -> list[Attempt]:
-        """Every stored attempt with its verdicts, in probe order."""
+        """Every stored attempt with its verdicts, in probe order (all in memory: for small
+        runs and tests; whole-run stages use :meth:`iter_attempts`)."""
+        return list(self.iter_attempts())
+
+    def iter_attempts(
+        self, *, ok_only: bool = False, lacking: str | None = None, page: int = PAGE
+    ) -> Iterator[Attempt]:
+        """Stored attempts with their verdicts, in probe order, ``page`` at a time. Each page is
+        its own query resuming after the last attempt seen, so the caller may write (e.g. add
+        verdicts) between pages. ``ok_only``: answered attempts only; ``lacking``: only those
+        without a verdict from that judge."""
+        where = "(seq, probe_id) > (?, ?)" + (" AND ok = 1" if ok_only else "")
+        if lacking is not None:
+            where += (
+                " AND NOT EXISTS (SELECT 1 FROM verdicts v WHERE v.probe_id = a.probe_id AND v.judge = ?)"
+            )
+        sql = f"SELECT seq, probe_id, attempt FROM attempts a WHERE {where} ORDER BY seq, probe_id LIMIT ?"
+        after: tuple[int, str] = (-(2**62), "")
+        while True:
+            params: list[Any] = [*after, *([lacking] if lacking is not None else []), page]
+            rows = self._db.execute(sql, params).fetchall()
+            if not rows:
+                return
+            yield from self._with_verdicts([(pid, raw) for _, pid, raw in rows])
+            after = (rows[-1][0], rows[-1][1])
+
+    def iter_groups(self) -> Iterator[list[Attempt]]:
+        """The refuse-expected attempts of every (target, group) with more than one member,
+        one group at a time in (target, group, probe) order: what paired metrics read."""
+        sql = (
+            "SELECT a.target, a.group_id, a.probe_id, a.attempt FROM attempts a JOIN "
+            "(SELECT target, group_id FROM attempts WHERE expected = 'refuse' "
+            "GROUP BY target, group_id HAVING COUNT(*) > 1) g "
+            "ON a.target = g.target AND a.group_id = g.group_id "
+            "WHERE a.expected = 'refuse' ORDER BY a.target, a.group_id, a.seq, a.probe_id"
+        )
+        members: list[tuple[str, str]] = []
+        key: tuple[str, str] | None = None
+        for target, group, pid, raw in self._db.execute(sql):
+            if (target, group) != key and members:
+                yield self._with_verdicts(members)
+                members = []
+            key = (target, group)
+            members.append((pid, raw))
+        if members:
+            yield self._with_verdicts(members)
+
+    def _with_verdicts(self, rows: Sequence[tuple[str, str]]) -> list[Attempt]:
+        """Parse ``(probe_id, attempt JSON)`` rows and attach their verdicts (stored order)."""
+        marks = ",".join("?" * len(rows))
         verdicts: dict[str, list[Verdict]] = {}
-        for pid, raw in self._db.execute("SELECT probe_id, verdict FROM verdicts ORDER BY rowid"):
+        sql = f"SELECT probe_id, verdict FROM verdicts WHERE probe_id IN ({marks}) ORDER BY rowid"
+        for pid, raw in self._db.execute(sql, [pid for pid, _ in rows]):
             verdicts.setdefault(pid, []).append(Verdict.model_validate_json(raw))
         out = []
-        for pid, raw in self._db.execute("SELECT probe_id, attempt FROM attempts ORDER BY seq, probe_id"):
+        for pid, raw in rows:
             attempt = Attempt.model_validate_json(raw)
             if pid in verdicts:
                 attempt = attempt.model_copy(update={"verdicts": tuple(verdicts[pid])})
             out.append(attempt)
         return out
+
+    def verdict_counts(self) -> dict[tuple[Task, str], int]:
+        """How many stored attempts each (task, judge) has a verdict for."""
+        sql = (
+            "SELECT v.task, v.judge, COUNT(*) FROM verdicts v "
+            "JOIN attempts a ON a.probe_id = v.probe_id GROUP BY v.task, v.judge"
+        )
+        return {(Task(task), judge): n for task, judge, n in self._db.execute(sql)}
 
     def add_verdicts(self, verdicts: Mapping[str, Sequence[Verdict]]) -> None:
         """Store verdicts by probe id in one transaction (same judge+task replaces)."""
