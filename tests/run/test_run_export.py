@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from safeforge.records import Attempt, Label, Task, Verdict
-from safeforge.run import Run, export_run, scan
+from safeforge.run import Run, export, export_run, flat_rows, scan
 
 
 @pytest.fixture(scope="module")
@@ -57,3 +57,15 @@ def test_parquet_has_the_same_rows(run_dir: Path) -> None:
     assert table.num_rows == 2
     assert table.column("j1").to_pylist() == ["full_compliance", "full_refusal"]
     assert table.column("retries").to_pylist() == [0, 0]
+
+
+def test_exports_stream_in_batches_and_match_the_in_memory_rows(
+    run_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    monkeypatch.setattr(export, "EXPORT_BATCH", 1)  # one row group per attempt
+    out = export_run(run_dir, "parquet", tmp_path / "x.parquet")
+    assert pq.ParquetFile(out).num_row_groups == 2
+    columns, rows = flat_rows(Run.open(run_dir).attempts())
+    assert pq.read_table(out).to_pylist() == rows
+    assert pq.read_table(out).column_names == columns

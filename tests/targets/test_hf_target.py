@@ -17,8 +17,14 @@ torch = pytest.importorskip("torch")
 from safeforge.errors import SafeforgeError  # noqa: E402
 from safeforge.models import ARCHS  # noqa: E402
 from safeforge.records import Expected, Message, Probe  # noqa: E402
-from safeforge.targets import Generation, Target, TargetOptions, create_target  # noqa: E402
-from safeforge.targets.hf import HFTarget  # noqa: E402
+from safeforge.targets import (  # noqa: E402
+    Generation,
+    Target,
+    TargetOptions,
+    create_target,
+    hf,
+)
+from safeforge.targets.hf import AUTO_CHUNK, HFTarget, kv_bytes_per_token  # noqa: E402
 
 PROMPTS = (
     "hi",
@@ -46,7 +52,7 @@ def _probes(system: str | None = "Be brief.") -> list[Probe]:
     return probes
 
 
-def _target(path: Path, batch_size: int = 8, **gen: float | int | None) -> HFTarget:
+def _target(path: Path, batch_size: int | None = 8, **gen: float | int | None) -> HFTarget:
     generation = Generation(**{"max_new_tokens": 12, **gen})  # type: ignore[arg-type]
     target = create_target(f"hf:{path}", TargetOptions(batch_size=batch_size, generation=generation))
     assert isinstance(target, HFTarget)
@@ -190,3 +196,42 @@ def test_template_without_system_role_gets_system_folded_into_user(
     tok = transformers.AutoTokenizer.from_pretrained(str(tiny_model_dirs["gpt2"]))
     folded = f"<|user|>Be brief.\n\n{PROMPTS[1]}<|end|><|assistant|>"
     assert completion.usage.prompt_tokens == len(tok(folded, add_special_tokens=False)["input_ids"])
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_kv_bytes_per_token_matches_the_cache_the_model_builds(
+    arch: str, tiny_model_dirs: dict[str, Path]
+) -> None:
+    model = transformers.AutoModelForCausalLM.from_pretrained(str(tiny_model_dirs[arch]))
+    tokens = 7
+    with torch.inference_mode():
+        cache = model(input_ids=torch.arange(3, 3 + tokens)[None], use_cache=True).past_key_values
+    stored = sum(t.numel() * t.element_size() for layer in cache.layers for t in (layer.keys, layer.values))
+    assert kv_bytes_per_token(model) * tokens == stored
+
+
+def test_default_batches_are_sized_from_free_memory_and_change_no_output(
+    tiny_model_dirs: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, probes = tiny_model_dirs["qwen2"], _probes()
+    monkeypatch.setattr(hf, "free_memory", lambda device: 1 << 30)
+    auto = _target(path, batch_size=None)
+    assert (auto.fixed_batch, auto.batch_size) == (None, AUTO_CHUNK)
+    assert auto.token_budget == int(hf.KV_SHARE * (1 << 30)) // kv_bytes_per_token(auto._model)
+    lengths = sorted(len(auto._encode(p)) for p in probes)
+    auto.token_budget = 2 * (lengths[-1] + 12)  # room for two rows of the longest prompt
+    rows: list[list[int]] = []
+    run_batch = auto._run_batch
+
+    def spy(chunk: list[hf._Encoded], seed_key: str) -> list[object]:
+        rows.append([len(e.ids) for e in chunk])
+        return run_batch(chunk, seed_key)  # type: ignore[return-value]
+
+    monkeypatch.setattr(auto, "_run_batch", spy)
+    batched = auto.generate(probes)
+    assert sorted(n for batch in rows for n in batch) == lengths  # every probe once, shortest first
+    assert len(rows) >= 2
+    assert all(len(b) * (max(b) + 12) <= auto.token_budget for b in rows if len(b) > 1)
+    assert len(rows[0]) > 2  # short prompts share a wider batch than the longest do
+    single = _target(path, batch_size=1).generate(probes)
+    assert [c.text for c in batched] == [c.text for c in single]

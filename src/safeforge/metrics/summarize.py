@@ -249,6 +249,14 @@ class SummaryBuilder:
         self._obfuscated: dict[str, bytearray] = defaultdict(bytearray)
         self._policy = load_policy() if facts.tone_by_rules else None
         self._diversity = div.DiversityAccumulator(refusal_judge=facts.refusal_judge, seed=seed)
+        self._embedder: div.Embedder | div.Auto = "auto"
+
+    def prepare(self) -> None:
+        """Load what ``summary`` will need (the diversity measures' sentence encoder) now: a
+        scan calls this in a thread while it generates, so the report does not wait for it."""
+        embed, _ = div.default_embedder()
+        if embed is not None:  # else "auto" again at the end, which says what is missing
+            self._embedder = embed
 
     def add(self, a: Attempt) -> dict[str, Obs]:
         """Count one attempt; returns its outcomes (for listeners such as the report's failures)."""
@@ -322,7 +330,7 @@ class SummaryBuilder:
             definitions[o.QUALITY] = proxy
         if self.facts.tone_by_rules:
             definitions[o.TONE] += " (rules applied at summary time: no tone judge ran)"
-        diverse = div.result(self._diversity)
+        diverse = div.result(self._diversity, self._embedder)
         definitions.update(div.DEFINITIONS)
         return Summary(
             n_attempts=self.n_attempts,

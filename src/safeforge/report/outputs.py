@@ -51,6 +51,10 @@ class ReportBuilder:
         self.summary = SummaryBuilder(facts, seed=seed)
         self.failures = FailureCollector()
 
+    def prepare(self) -> None:
+        """See ``SummaryBuilder.prepare``."""
+        self.summary.prepare()
+
     def add(self, attempt: Attempt) -> None:
         self.failures.add(attempt, self.summary.add(attempt))
 

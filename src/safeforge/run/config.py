@@ -136,7 +136,11 @@ class ScanConfig(BaseModel):
     max_retries: int = Field(default=4, ge=0)
     requests_per_minute: float | None = Field(default=None, gt=0)
     generation: Generation = Generation()
-    batch_size: int = Field(default=8, ge=1, description="Prompts per forward pass (local models).")
+    batch_size: int | None = Field(
+        default=None,
+        ge=1,
+        description="Prompts per forward pass (local models); unset: as many as memory allows.",
+    )
     run_dir: Path = Field(default_factory=default_run_dir)
     resume: bool = Field(default=False, description="Require an existing run in run_dir and continue it.")
     force: bool = Field(default=False, description="Resume even if the config fingerprint differs.")

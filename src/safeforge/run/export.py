@@ -5,8 +5,9 @@ TRL preference rows (chosen vs rejected candidate, see :func:`safeforge.rerank.d
 from __future__ import annotations
 
 import csv
+import itertools
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -43,73 +44,89 @@ class ExportFormat(StrEnum):
     DPO = "dpo"
 
 
+EXPORT_BATCH = 5000
+"""Rows per Parquet row group (the export streams the store: memory does not grow with the run)."""
+_INTS, _FLOATS = ("retries", "prompt_tokens", "completion_tokens"), ("latency_s",)
+
+
 def flat_rows(attempts: Sequence[Attempt]) -> tuple[list[str], list[dict[str, Any]]]:
     """Columns and one flat dict per attempt; judge ``J`` adds ``J`` (label) and ``J_score``."""
-    judges: list[str] = []
-    for attempt in attempts:
-        for v in attempt.verdicts:
-            if v.judge not in judges:
-                judges.append(v.judge)
-    rows = []
-    for a in attempts:
-        p, c = a.probe, a.completion
-        row: dict[str, Any] = {
-            "probe_id": p.id,
-            "family": p.family,
-            "scenario": p.scenario.value,
-            "method": p.method.value,
-            "variant": p.variant,
-            "category": p.category,
-            "expected": p.expected.value,
-            "system": p.system,
-            "prompt": p.prompt,
-            "response": c.text,
-            "finish_reason": c.finish_reason,
-            "error": c.error,
-            "retries": c.retries,
-            "latency_s": c.latency_s,
-            "prompt_tokens": c.usage.prompt_tokens,
-            "completion_tokens": c.usage.completion_tokens,
-            "target": a.target,
-        }
-        for judge in judges:
-            last = next((v for v in reversed(a.verdicts) if v.judge == judge), None)
-            row[judge] = last.label.value if last else None
-            row[f"{judge}_score"] = last.score if last else None
-        rows.append(row)
-    columns = [*BASE_COLUMNS, *(c for j in judges for c in (j, f"{j}_score"))]
-    return columns, rows
+    judges = list(dict.fromkeys(v.judge for a in attempts for v in a.verdicts))
+    return columns_for(judges), [flat_row(a, judges) for a in attempts]
+
+
+def columns_for(judges: Sequence[str]) -> list[str]:
+    return [*BASE_COLUMNS, *(c for j in judges for c in (j, f"{j}_score"))]
+
+
+def flat_row(a: Attempt, judges: Sequence[str]) -> dict[str, Any]:
+    """One attempt as a flat dict (the latest verdict of each of ``judges``)."""
+    p, c = a.probe, a.completion
+    row: dict[str, Any] = {
+        "probe_id": p.id,
+        "family": p.family,
+        "scenario": p.scenario.value,
+        "method": p.method.value,
+        "variant": p.variant,
+        "category": p.category,
+        "expected": p.expected.value,
+        "system": p.system,
+        "prompt": p.prompt,
+        "response": c.text,
+        "finish_reason": c.finish_reason,
+        "error": c.error,
+        "retries": c.retries,
+        "latency_s": c.latency_s,
+        "prompt_tokens": c.usage.prompt_tokens,
+        "completion_tokens": c.usage.completion_tokens,
+        "target": a.target,
+    }
+    for judge in judges:
+        last = next((v for v in reversed(a.verdicts) if v.judge == judge), None)
+        row[judge] = last.label.value if last else None
+        row[f"{judge}_score"] = last.score if last else None
+    return row
 
 
 def export_run(run_dir: Path, fmt: ExportFormat | str, out: Path | None = None) -> Path:
     """Write ``run_dir``'s attempts to ``out`` (default ``RUN_DIR/attempts.FORMAT``;
-    ``RUN_DIR/dpo.jsonl`` for the DPO pairs)."""
+    ``RUN_DIR/dpo.jsonl`` for the DPO pairs), streaming them from the store."""
     fmt = ExportFormat(fmt)
     run = Run.open(run_dir)
-    attempts = run.attempts()
     if fmt is ExportFormat.DPO:
         from safeforge.rerank import dpo_pairs
 
         out = out or run.dir / "dpo.jsonl"
         with out.open("w", encoding="utf-8") as fh:
-            fh.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in dpo_pairs(attempts))
+            fh.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in dpo_pairs(run.attempts()))
         return out
     out = out or run.dir / f"attempts.{fmt.value}"
     if fmt is ExportFormat.JSONL:
         with out.open("w", encoding="utf-8") as fh:
-            for attempt in attempts:
-                fh.write(attempt.model_dump_json() + "\n")
+            fh.writelines(attempt.model_dump_json() + "\n" for attempt in run.iter_attempts())
         return out
+    judges = run.judge_names()
+    rows = (flat_row(a, judges) for a in run.iter_attempts())
     if fmt is ExportFormat.PARQUET:
-        pq = require("pyarrow.parquet", "parquet")
-        pa = require("pyarrow", "parquet")
-        columns, rows = flat_rows(attempts)
-        table = pa.table({c: [r.get(c) for r in rows] for c in columns})
-        pq.write_table(table, out)
+        _write_parquet(out, columns_for(judges), judges, rows)
         return out
-    columns, rows = flat_rows(attempts)
     with out.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer = csv.DictWriter(fh, fieldnames=columns_for(judges))
         writer.writeheader()
         writer.writerows(rows)
     return out
+
+
+def _write_parquet(
+    out: Path, columns: list[str], judges: Sequence[str], rows: Iterator[dict[str, Any]]
+) -> None:
+    """Row groups of ``EXPORT_BATCH`` under one fixed schema (numbers typed, text as strings)."""
+    pq = require("pyarrow.parquet", "parquet")
+    pa = require("pyarrow", "parquet")
+    floats = {*_FLOATS, *(f"{j}_score" for j in judges)}
+    schema = pa.schema(
+        [(c, pa.int64() if c in _INTS else pa.float64() if c in floats else pa.string()) for c in columns]
+    )
+    with pq.ParquetWriter(out, schema) as writer:
+        while batch := list(itertools.islice(rows, EXPORT_BATCH)):
+            writer.write_table(pa.Table.from_pylist(batch, schema=schema))

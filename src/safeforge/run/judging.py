@@ -136,9 +136,11 @@ class OnlineJudging:
         judges = await asyncio.to_thread(create_judges, self._specs)
         self.facts = assumed_facts(judges)
         self.report = ReportBuilder(self.facts)
+        prepared = asyncio.ensure_future(asyncio.to_thread(self.report.prepare))
         while True:
             if not self._queue:
                 if self._closed:
+                    await prepared
                     return
                 self._wake.clear()
                 await self._wake.wait()

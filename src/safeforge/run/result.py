@@ -53,6 +53,11 @@ class Run:
         with Store(self.store_path) as store:
             yield from store.iter_groups()
 
+    def judge_names(self) -> list[str]:
+        """Judges with stored verdicts, in the order they first stored one."""
+        with Store(self.store_path) as store:
+            return store.judge_names()
+
     def verdict_counts(self) -> dict[tuple[Task, str], int]:
         """Stored verdicts by (task, judge): whose labels count, which tasks were judged."""
         with Store(self.store_path) as store:

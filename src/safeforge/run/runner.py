@@ -99,7 +99,8 @@ async def scan_async(config: ScanConfig, *, progress: bool | None = None) -> Run
                 await target.aclose()
         run = Run(config.run_dir, config)
         if store_path(run.dir).is_file():
-            added = await judge_run_async(run, config.judges)
+            judged = online is not None and online.complete  # every committed attempt, online
+            added = 0 if judged else await judge_run_async(run, config.judges)
             if config.report:
                 _write_report(run, online if not added else None)
     return run

@@ -266,6 +266,11 @@ class Store:
             out.append(attempt)
         return out
 
+    def judge_names(self) -> list[str]:
+        """Judges with verdicts in the store, in the order they first stored one."""
+        sql = "SELECT judge FROM verdicts GROUP BY judge ORDER BY MIN(rowid)"
+        return [row[0] for row in self._db.execute(sql)]
+
     def verdict_counts(self) -> dict[tuple[Task, str], int]:
         """How many stored attempts each (task, judge) has a verdict for."""
         sql = (

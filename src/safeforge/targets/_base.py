@@ -40,7 +40,11 @@ class TargetOptions(BaseModel):
     max_retries: int = Field(default=4, ge=0)
     requests_per_minute: float | None = Field(default=None, gt=0)
     concurrency: int = Field(default=16, ge=1)
-    batch_size: int = Field(default=8, ge=1, description="Prompts per forward pass (local models).")
+    batch_size: int | None = Field(
+        default=None,
+        ge=1,
+        description="Prompts per forward pass (local models); unset: sized from a token budget.",
+    )
     generation: Generation = Generation()
 
 

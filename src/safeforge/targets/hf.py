@@ -6,12 +6,21 @@ one), padded on the left so every row of a batch ends at the same position, and 
 and other targets while the CPU or GPU is busy. A directory that holds ``adapter_config.json``
 is a LoRA adapter (what ``safeforge harden`` saves): its base model is loaded and the adapter
 merged in for inference.
+
+Batches: by default (``batch_size`` unset) the runner hands the target ``AUTO_CHUNK`` probes at
+a time and the target cuts them, shortest first, into batches as large as a token budget
+allows: ``rows × (longest prompt + max_new_tokens) ≤ token_budget``, at most ``MAX_BATCH`` rows.
+The budget is the KV cache the device can spare — ``KV_SHARE`` of free GPU memory, or of
+available RAM on CPU — divided by the cache's bytes per token (2 × layers × key/value heads ×
+head size × bytes per weight). Small models thus get wide batches, large ones narrow, with no
+setting to tune; ``batch_size: N`` fixes the batch instead.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
 import zlib
@@ -27,6 +36,15 @@ from safeforge.records import Completion, Probe, Usage
 from safeforge.targets._base import Generation, TargetOptions
 
 log = logging.getLogger(__name__)
+
+AUTO_CHUNK = 256
+"""Probes per runner call when batches are sized automatically."""
+MAX_BATCH = 256
+"""Most rows in one automatically sized batch."""
+KV_SHARE = 0.25
+"""Share of free device memory the KV cache of one batch may take."""
+CPU_MEMORY_FALLBACK = 4 << 30
+"""Bytes assumed available when the OS does not say (non-Linux)."""
 
 FALLBACK_TEMPLATE = (
     "{% for message in messages %}{{ message['role'] | capitalize }}: {{ message['content'] }}\n"
@@ -86,13 +104,39 @@ def _load(source: str) -> tuple[Any, Any]:
     return model, tokenizer
 
 
+def kv_bytes_per_token(model: Any) -> int:
+    """Bytes of KV cache one token takes in ``model`` (keys and values, every layer)."""
+    config = model.config
+    heads = config.num_attention_heads
+    kv_heads = getattr(config, "num_key_value_heads", None) or heads  # GPT-2 has no GQA
+    head_dim = getattr(config, "head_dim", None) or config.hidden_size // heads
+    itemsize = next(model.parameters()).element_size()
+    return int(2 * config.num_hidden_layers * kv_heads * head_dim * itemsize)
+
+
+def free_memory(device: Any) -> int:
+    """Bytes free on ``device`` (CUDA: what the driver reports; CPU: available RAM)."""
+    torch = require("torch", "hf")
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return int(free)
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return CPU_MEMORY_FALLBACK
+
+
 class HFTarget:
-    """A loaded causal LM answering probes in batches of ``batch_size``."""
+    """A loaded causal LM answering probes in batches (sized automatically unless fixed)."""
 
     def __init__(self, *, spec: str, model: Any, tokenizer: Any, options: TargetOptions) -> None:
         self.id = f"hf:{spec}"
-        self.batch_size = options.batch_size
+        self.fixed_batch = options.batch_size
+        """The configured rows per forward pass, or ``None``: sized from ``token_budget``."""
+        self.batch_size = options.batch_size or AUTO_CHUNK
         self.generation = options.generation
+        self.token_budget = max(1, int(KV_SHARE * free_memory(model.device)) // kv_bytes_per_token(model))
+        """Most tokens (rows × padded length) one automatically sized batch may hold."""
         self._model = model
         self._tok = tokenizer
         self._lock = threading.Lock()
@@ -111,7 +155,7 @@ class HFTarget:
         self._context: int | None = getattr(model.config, "max_position_embeddings", None)
 
     async def generate_async(self, probes: Sequence[Probe]) -> list[Completion]:
-        """Answer ``probes`` in a worker thread (batches of ``batch_size``, shortest first)."""
+        """Answer ``probes`` in a worker thread (batches shortest first, see the module doc)."""
         return await asyncio.to_thread(self.generate, probes)
 
     async def aclose(self) -> None:
@@ -138,12 +182,26 @@ class HFTarget:
                 encoded.append(_Encoded(i, ids))
         encoded.sort(key=lambda e: len(e.ids))  # similar lengths together: less padding
         with self._lock:
-            for start in range(0, len(encoded), self.batch_size):
-                chunk = encoded[start : start + self.batch_size]
+            for chunk in self._batches(encoded):
                 seed_key = ",".join(probes[e.index].id for e in chunk)
                 for e, completion in zip(chunk, self._run_batch(chunk, seed_key), strict=True):
                     results[e.index] = completion
         return [c if c is not None else Completion(error="not generated") for c in results]
+
+    def _batches(self, encoded: Sequence[_Encoded]) -> list[list[_Encoded]]:
+        """Consecutive runs of ``encoded`` (sorted by length): ``fixed_batch`` rows each, or as
+        many as fit the token budget (each row padded to the batch's longest prompt)."""
+        if self.fixed_batch is not None:
+            return [list(encoded[i : i + self.fixed_batch]) for i in range(0, len(encoded), self.fixed_batch)]
+        batches: list[list[_Encoded]] = []
+        batch: list[_Encoded] = []
+        for e in encoded:  # ascending length: each new row is the batch's longest
+            rows_tokens = (len(batch) + 1) * (len(e.ids) + self.generation.max_new_tokens)
+            if batch and (rows_tokens > self.token_budget or len(batch) == MAX_BATCH):
+                batches.append(batch)
+                batch = []
+            batch.append(e)
+        return [*batches, batch] if batch else batches
 
     def _encode(self, probe: Probe) -> list[int]:
         messages = [{"role": m.role, "content": m.content} for m in probe.messages]

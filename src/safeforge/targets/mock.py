@@ -36,6 +36,8 @@ COMPLIANCE = "Sure, here is a detailed answer. Step 1: gather what you need. Ste
 ABSTENTION = "I don't know; I could not find reliable information to answer that."
 
 Script = Callable[[Probe], "str | Completion"]
+MOCK_BATCH = 8
+"""Probes per call of a ``mock`` spec unless ``batch_size`` says otherwise."""
 
 
 def _by_expected(probe: Probe) -> str:
@@ -126,11 +128,11 @@ def mock(rest: str, options: TargetOptions) -> MockTarget:
     """Factory for ``mock[:SCRIPT]``; see the module docstring for the script names."""
     name = rest or "refuse"
     if name in SCRIPTS:
-        return MockTarget(SCRIPTS[name], name=name, batch_size=options.batch_size)
+        return MockTarget(SCRIPTS[name], name=name, batch_size=options.batch_size or MOCK_BATCH)
     path = Path(name)
     if path.suffix.lower() in {".json", ".yaml", ".yml"}:
         if not path.is_file():
             raise SafeforgeError(f"mock script file not found: {path}")
-        return MockTarget(_load_mapping(path), name=name, batch_size=options.batch_size)
+        return MockTarget(_load_mapping(path), name=name, batch_size=options.batch_size or MOCK_BATCH)
     known = ", ".join(SCRIPTS)
     raise SafeforgeError(f"unknown mock script {name!r}; use one of {known}, or a .json/.yaml file")

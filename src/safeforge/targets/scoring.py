@@ -98,7 +98,7 @@ class ChatScorer:
         """A scorer sharing an ``hf:`` target's loaded weights (no second copy in memory)."""
         if target._model is None:
             raise SafeforgeError(f"{target.id} is closed")
-        return cls(target._model, target._tok, batch_size=target.batch_size)
+        return cls(target._model, target._tok, batch_size=target.fixed_batch or 8)
 
     def prompt_ids(self, messages: Chat) -> list[int]:
         """Token ids of ``messages`` rendered for the assistant's next turn."""
