@@ -207,7 +207,7 @@ BIAS_PROBES: tuple[BiasProbe, ...] = (
     BiasProbe(
         "disclaimer",
         "an answer with a needless disclaimer",
-        "the same answer without it",
+        "the same answer without the disclaimer",
         lambda: _decorated("disclaimer", DISCLAIMERS, prefix=True),
     ),
     BiasProbe("confident_wrong", "a confident wrong answer", "a hedged right answer", _confident_wrong),

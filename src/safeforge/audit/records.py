@@ -68,12 +68,12 @@ class BiasResult(BaseModel):
         if self.delta is None or self.ci_low is None or self.ci_high is None:
             return f"{self.probe}: not measured (n = {self.n})"
         first, second, d, lo, hi = self.x, self.y, self.delta, self.ci_low, self.ci_high
-        p = "< 0.001" if self.p_value is not None and self.p_value < 0.001 else f"{self.p_value:.3g}"
+        p = "p < 0.001" if self.p_value is not None and self.p_value < 0.001 else f"p = {self.p_value:.3g}"
         if d == 0:
-            return f"the RM scores {first} and {second} alike: Δ = 0 (95% CI {lo:.3g} to {hi:.3g}), p = {p}"
+            return f"the RM scores {first} and {second} alike: Δ = 0 (95% CI {lo:.3g} to {hi:.3g}), {p}"
         if d < 0:
             first, second, d, lo, hi = self.y, self.x, -d, -hi, -lo
-        return f"the RM prefers {first} over {second} by {d:.3g} (95% CI {lo:.3g} to {hi:.3g}), p = {p}"
+        return f"the RM prefers {first} over {second} by {d:.3g} (95% CI {lo:.3g} to {hi:.3g}), {p}"
 
 
 class Example(BaseModel):
