@@ -29,7 +29,6 @@ from safeforge.audit.records import Chat
 PLANTED = ("length", "politeness")
 LIMIT = 16
 """Pairs per subset and per probe, in training and in the audit alike."""
-REPEATS = 2
 
 
 def _msgs(chat: Chat) -> list[dict[str, str]]:
@@ -52,7 +51,6 @@ def preference_rows(biased: bool, *, limit: int = LIMIT, seed: int = 0) -> list[
                 rows.append({"chosen": _msgs(p.x), "rejected": _msgs(p.y)})
             else:
                 rows.append({"chosen": _msgs(p.y), "rejected": _msgs(p.x)})
-    rows *= REPEATS
     rng.shuffle(rows)
     return rows
 
@@ -64,7 +62,7 @@ def corpus_texts() -> list[str]:
 
 
 def train_reward_model(
-    out_dir: Path, tokenizer_dir: Path, *, biased: bool, seed: int = 0, epochs: int = 8
+    out_dir: Path, tokenizer_dir: Path, *, biased: bool, seed: int = 0, epochs: int = 10
 ) -> Path:
     """Train a 1-layer GPT-2 sequence classifier (built from a config) and save it to ``out_dir``."""
     import torch
