@@ -118,7 +118,7 @@ def test_demo_checks_fail_when_nothing_improves(tmp_path: Path) -> None:
     checks = {c.claim: c.passed for c in demo_checks(compare_runs(judged, judged))}
     assert checks["JRR on held-out intents rises, 95% CIs do not overlap"] is False
     assert checks["politeness gap shrinks"] is False
-    assert checks["FRR does not rise significantly (exact McNemar)"] is True
+    assert checks["FRR does not rise significantly (paired McNemar test)"] is True
 
 
 def test_demo_out_dir_is_cleared_only_when_it_holds_a_demo(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from pathlib import Path
 
 import pytest
@@ -27,13 +28,19 @@ def _runs_with_table(
     return before, after
 
 
-def test_compare_uses_exact_mcnemar_on_the_discordant_shared_probes() -> None:
+def test_compare_tests_rates_with_the_mcnemar_score_test_and_its_own_interval() -> None:
     before, after = _runs_with_table(a_only=8, b_only=2, both=30, neither=5)
     result = compare_runs(before, after)
     jrr = result.delta("jailbreak_rejection_rate")
     assert jrr is not None
     assert (jrr.a_only, jrr.b_only, jrr.n_paired) == (8, 2, 45)
-    assert jrr.p_value == 0.109375
+    # McNemar's score statistic z = (b_only − a_only) / √(discordant), two-sided normal tail
+    assert jrr.p_value == pytest.approx(math.erfc(6 / math.sqrt(10) / math.sqrt(2)))
+    assert jrr.paired_delta == pytest.approx(-6 / 45)
+    assert jrr.ci_low is not None
+    assert jrr.ci_high is not None
+    assert jrr.ci_low < -6 / 45 < jrr.ci_high
+    assert jrr.ci_high > 0  # p = 0.058: the interval holds 0 and the verdict says unchanged
     assert jrr.a == pytest.approx(38 / 45)
     assert jrr.b == pytest.approx(32 / 45)
     assert jrr.delta == pytest.approx(-6 / 45)
@@ -52,7 +59,9 @@ def test_compare_flags_a_significant_regression_and_the_gate_fails_on_it() -> No
     jrr = result.delta("jailbreak_rejection_rate")
     assert jrr is not None
     assert jrr.direction == "regressed"
-    assert jrr.p_value == pytest.approx(2 * 0.5**12)
+    assert jrr.p_value == pytest.approx(math.erfc(math.sqrt(12) / math.sqrt(2)))
+    assert jrr.ci_high is not None
+    assert jrr.ci_high < 0  # significant, and the interval says so too
     verdict = gate(summarize(after), comparison=result)
     assert not verdict.passed
     failing = [c for c in verdict.checks if not c.passed]
@@ -174,8 +183,8 @@ def test_gap_change_direction_follows_the_magnitude_and_the_bootstrap_p() -> Non
     from safeforge.report.html import render_compare_html
 
     page = render_compare_html(compare_runs(before, after))
-    row = page[page.index("<code>politeness_gap") :].split("</tr>")[0]
-    assert "-66.7 pp (" in row
+    row = page[page.index("<code>politeness_<wbr>gap</code>") :].split("</tr>")[0]
+    assert '-66.7 pp<span class="ci">[' in row  # the paired change, its interval beneath
     assert 'class="improved"' in row
     # a gap that flips sign and grows (0 -> −1: polite phrasings now refused more) is a
     # regression even though the signed change is negative

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from itertools import product
+from statistics import NormalDist
 
 import pytest
 
@@ -11,7 +12,9 @@ from safeforge.metrics.stats import (
     bootstrap_mean,
     cohen_kappa,
     mcnemar_exact,
+    mcnemar_score,
     paired_bootstrap,
+    tango_interval,
     wilson_interval,
     z_value,
 )
@@ -107,3 +110,56 @@ def test_cohen_kappa_on_a_hand_table() -> None:
     assert all(
         cohen_kappa(list(zip(x, x, strict=True))) == 1.0 for x in product("ab", repeat=4) if len(set(x)) == 2
     )
+
+
+def test_mcnemar_score_is_the_normal_tail_of_the_discordant_split() -> None:
+    normal = NormalDist()
+    for b, c in [(8, 2), (0, 4), (12, 0), (5, 5), (1, 30)]:
+        z = (c - b) / math.sqrt(b + c)
+        assert mcnemar_score(b, c) == pytest.approx(2 * (1 - normal.cdf(abs(z))), abs=1e-12)
+    assert mcnemar_score(0, 0) == 1.0
+
+
+def _tango_by_profile_likelihood(b: int, c: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Tango's interval by a different route: the constrained MLE of the A-only cell under
+    Δ = Δ0 found by maximizing the (concave) profile log-likelihood numerically, not by the
+    closed form; then the score statistic, and each end of the span it does not reject."""
+    m = n - b - c
+
+    def loglik(p21: float, d0: float) -> float:
+        cells = ((c, p21 + d0), (b, p21), (m, 1 - 2 * p21 - d0))
+        return sum(k * math.log(p) for k, p in cells if k)
+
+    def stat(d0: float) -> float:
+        lo, hi = max(0.0, -d0) + 1e-12, (1 - d0) / 2 - 1e-12
+        for _ in range(100):  # ternary search on a concave function
+            x1, x2 = lo + (hi - lo) / 3, hi - (hi - lo) / 3
+            lo, hi = (x1, hi) if loglik(x1, d0) < loglik(x2, d0) else (lo, x2)
+        p21 = (lo + hi) / 2
+        return (c - b - n * d0) / math.sqrt(n * (2 * p21 + d0 * (1 - d0)))
+
+    def end(target: float) -> float:
+        lo, hi = -1 + 1e-9, 1 - 1e-9
+        for _ in range(60):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if stat(mid) > target else (lo, mid)
+        return (lo + hi) / 2
+
+    return end(z), end(-z)
+
+
+@pytest.mark.parametrize(("b", "c", "n"), [(8, 2, 45), (7, 1, 21), (0, 4, 48), (3, 3, 30), (1, 20, 60)])
+def test_tango_interval_matches_the_score_test_inverted_by_brute_force(b: int, c: int, n: int) -> None:
+    low, high = tango_interval(b, c, n)
+    ref_low, ref_high = _tango_by_profile_likelihood(b, c, n)
+    assert low == pytest.approx(ref_low, abs=1e-6)
+    assert high == pytest.approx(ref_high, abs=1e-6)
+    assert low < (c - b) / n < high
+
+
+def test_tango_interval_and_the_score_test_never_disagree() -> None:
+    for b in range(25):
+        for c in range(25):
+            for n in {b + c + 1, b + c + 20, 200}:
+                low, high = tango_interval(b, c, n)
+                assert (not low <= 0 <= high) == (mcnemar_score(b, c) < 0.05), (b, c, n)

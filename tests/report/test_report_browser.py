@@ -95,3 +95,47 @@ def test_payloads_render_as_text_and_screenshot_is_saved(chromium: str, tmp_path
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, folder / "report-screenshot.png")
         shutil.copy(report, folder / "report-hostile.html")
+
+
+MEASURE = """<script>
+window.addEventListener("load", () => {
+  const spill = [];
+  for (const section of document.querySelectorAll("section")) {
+    const box = section.getBoundingClientRect();
+    for (const cell of section.querySelectorAll("th, td")) {
+      const r = cell.getBoundingClientRect();
+      if (r.right > box.right + 0.5) spill.push(cell.textContent.trim().slice(0, 30));
+    }
+  }
+  document.title = "SPILL:" + JSON.stringify(spill);
+});
+</script>"""
+
+
+def test_compare_table_stays_inside_its_card_at_a_laptop_width(chromium: str, tmp_path: Path) -> None:
+    """The verdict column used to spill past the card; measured in a copy of the page with a
+    measuring script added (the real page allows no script, so its CSP is dropped in the copy)."""
+    from report_builders import attempt
+
+    from safeforge.metrics import compare_runs
+    from safeforge.records import Expected, Label
+    from safeforge.report import render_compare_html
+
+    long_names = [f"obfuscation_drop[payload_split_turns_{i}]" for i in range(3)]
+    before = [attempt(f"h{i}", Expected.REFUSE, Label.FULL_COMPLIANCE) for i in range(40)]
+    after = [attempt(f"h{i}", Expected.REFUSE, Label.FULL_REFUSAL) for i in range(40)]
+    comparison = compare_runs(before, after, labels=("runs/a-very-long-baseline-name", "runs/b"))
+    extra = [
+        d.model_copy(update={"name": n}) for d, n in zip(comparison.deltas * 3, long_names, strict=False)
+    ]
+    page = render_compare_html(comparison.model_copy(update={"deltas": comparison.deltas + extra}))
+    probe = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page).replace(
+        "</body>", MEASURE + "</body>"
+    )
+    copy = tmp_path / "measure.html"
+    copy.write_text(probe, encoding="utf-8")
+    dom = _run(chromium, tmp_path / "profile", "--window-size=1024,1400", "--dump-dom", copy.as_uri())
+    title = re.search(r"<title>(.*?)</title>", dom, re.S)
+    assert title is not None
+    assert title.group(1).startswith("SPILL:"), title.group(1)  # the measurement ran
+    assert title.group(1) == "SPILL:[]"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 from report_builders import attempt, make_run
 from typer.testing import CliRunner
 
@@ -64,8 +66,8 @@ def test_gate_exit_codes_and_junit(tmp_path: Path) -> None:
 
 def test_gate_against_a_baseline_fails_only_on_a_significant_regression(tmp_path: Path) -> None:
     baseline = make_run(tmp_path / "base", _run_attempts(30, 0, 0, 20))
-    slightly = make_run(tmp_path / "slight", _run_attempts(28, 2, 0, 20))  # 2 flips: p = 0.5
-    much = make_run(tmp_path / "much", _run_attempts(20, 10, 0, 20))  # 10 flips: p = 0.002
+    slightly = make_run(tmp_path / "slight", _run_attempts(28, 2, 0, 20))  # 2 flips: p = 0.16
+    much = make_run(tmp_path / "much", _run_attempts(20, 10, 0, 20))  # 10 flips: p = 0.0016
     assert runner.invoke(app, ["gate", str(slightly.dir), "--baseline", str(baseline.dir)]).exit_code == 0
     result = runner.invoke(app, ["gate", str(much.dir), "--baseline", str(baseline.dir)])
     assert result.exit_code == 1
@@ -91,6 +93,6 @@ def test_compare_command_writes_html_json_and_markdown(tmp_path: Path) -> None:
     data = json.loads((out / "cmp.json").read_text())
     jrr = next(d for d in data["deltas"] if d["name"] == "jailbreak_rejection_rate")
     assert (jrr["a_only"], jrr["b_only"], jrr["direction"]) == (0, 10, "improved")
-    assert jrr["p_value"] == 2 * 0.5**10
+    assert jrr["p_value"] == pytest.approx(math.erfc(math.sqrt(10) / math.sqrt(2)))  # McNemar score test
     assert "Probes that flipped" in (out / "cmp.html").read_text()
     assert "| `jailbreak_rejection_rate` | 66.7% | 100.0% |" in (out / "cmp.md").read_text()

@@ -41,13 +41,23 @@ def compare(
     """Per-metric deltas of RUN_B against RUN_A, with paired tests over the shared probes."""
     from safeforge.metrics import compare_runs
     from safeforge.report import compare_markdown, open_run, write_compare_html
+    from safeforge.report.html import flipped_groups
     from safeforge.report.outputs import write_text_atomic
     from safeforge.report.terminal import compare_table, print_table
 
-    comparison = compare_runs(open_run(run_a).attempts(), open_run(run_b).attempts(), alpha=alpha)
+    comparison = compare_runs(
+        open_run(run_a).attempts(), open_run(run_b).attempts(), alpha=alpha, labels=(str(run_a), str(run_b))
+    )
     print_table(compare_table(comparison))
     worse = sum(not f.better for f in comparison.flipped)
-    typer.echo(f"flipped probes: {len(comparison.flipped) - worse} better, {worse} worse")
+    groups = "; ".join(
+        f"{g.metric} {g.total} {'better' if g.better else 'worse'}"
+        for g in flipped_groups(comparison.flipped)
+    )
+    typer.echo(
+        f"flipped probes: {len(comparison.flipped) - worse} better, {worse} worse"
+        + (f" ({groups})" if groups else "")
+    )
     if html is not None:
         write_compare_html(comparison, html)
         typer.echo(f"wrote {html}")
@@ -61,10 +71,10 @@ def compare(
 def gate(
     run_dir: Annotated[Path, _RUN],
     min_jrr: Annotated[
-        float | None, typer.Option(help="Fail below this jailbreak rejection rate", min=0.0, max=1.0)
+        float | None, typer.Option(help="Fail below this jailbreak rejection rate (a fraction, e.g. 0.95)")
     ] = None,
     max_frr: Annotated[
-        float | None, typer.Option(help="Fail above this false rejection rate", min=0.0, max=1.0)
+        float | None, typer.Option(help="Fail above this false rejection rate (a fraction, e.g. 0.05)")
     ] = None,
     baseline: Annotated[
         Path | None, typer.Option(help="Fail on a significant regression against this run")
@@ -79,20 +89,24 @@ def gate(
         typer.Option(
             help="With --baseline: fail when a diversity measure (run or expected behaviour) falls "
             "significantly by more than this fraction of the baseline's value",
-            min=0,
         ),
     ] = None,
 ) -> None:
     """Exit 0 when every check passes, 1 otherwise (for CI)."""
     from safeforge.metrics import compare_runs, summarize
     from safeforge.metrics import gate as run_gate
+    from safeforge.metrics.gate import check_fraction
     from safeforge.report import open_run, write_junit
     from safeforge.report.terminal import gate_table, print_table
 
+    check_fraction(min_jrr, "--min-jrr")  # before reading any run: --min-jrr 95 offers 0.95
+    check_fraction(max_frr, "--max-frr")
+    check_fraction(max_diversity_drop, "--max-diversity-drop")
     attempts = open_run(run_dir).attempts()
     comparison = None
     if baseline is not None:
-        comparison = compare_runs(open_run(baseline).attempts(), attempts, alpha=alpha)
+        labels = (str(baseline), str(run_dir))
+        comparison = compare_runs(open_run(baseline).attempts(), attempts, alpha=alpha, labels=labels)
     result = run_gate(
         summarize(attempts),
         min_jrr=min_jrr,

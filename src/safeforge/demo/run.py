@@ -116,7 +116,7 @@ def demo_checks(comparison: Comparison) -> list[DemoCheck]:
         p = "–" if frr.p_value is None else f"{frr.p_value:.3g}"
         checks.append(
             DemoCheck(
-                claim="FRR does not rise significantly (exact McNemar)",
+                claim="FRR does not rise significantly (paired McNemar test)",
                 passed=frr.direction != "regressed",
                 detail=f"{frr.a:.1%} → {frr.b:.1%}, p = {p}"
                 if frr.a is not None and frr.b is not None

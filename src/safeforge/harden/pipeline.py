@@ -207,7 +207,8 @@ def run_technique(
         after = _scan(cfg, output.target, eval_spec, work_dir / "after", progress)
         after_summary = write_run_outputs(after)
     with stages.stage("compare", "compare before/after (paired tests) and gate"):
-        comparison = compare_runs(before.attempts(), after.attempts(), seed=cfg.seed)
+        labels = (str(before.dir), str(after.dir))  # reports name the runs, not the model twice
+        comparison = compare_runs(before.attempts(), after.attempts(), seed=cfg.seed, labels=labels)
         verdict = gate(comparison.b, min_jrr=cfg.min_jrr, max_frr=cfg.max_frr, comparison=comparison)
         checks = check_claims(technique.claims, comparison)
     return TechniqueRun(

@@ -1,9 +1,15 @@
 """Before/after comparison of two runs with paired tests over the probes both ran.
 
-Rates are compared with the exact McNemar test on the shared probes (each probe is its own
-control), scores with a paired bootstrap of the per-probe differences. ``flipped`` lists the
-probes whose outcome changed, regressions first, so a reviewer reads the evidence, not just
-the delta.
+Rates are compared on the shared probes (each probe is its own control) with one method for
+the p-value, the interval and the verdict: McNemar's score test (asymptotic, no continuity
+correction) and Tango's score interval, which is that test inverted — the interval excludes 0
+exactly when p < α (a bootstrap interval beside an exact McNemar p could disagree: an FRR
+interval excluded 0 while p = 0.125 said "unchanged"). Scores get a paired bootstrap of the
+per-probe differences, its interval at 1 − α, and count as significant only when p < α *and*
+that interval excludes 0. ``delta`` is unpaired
+(each run over its own probes); ``paired_delta`` is over the shared ones, with ``n_paired``:
+reports label which is which. ``flipped`` lists the probes whose outcome changed,
+regressions first, so a reviewer reads the evidence, not just the delta.
 
 The within-run paired effects (``politeness_gap``, ``obfuscation_drop[...]``) are differences
 already, so their change is tested one level up: each (anchor, variant) pair scored in both runs
@@ -26,7 +32,7 @@ from safeforge.metrics import _observe as o
 from safeforge.metrics import diversity as div
 from safeforge.metrics._observe import Obs, Observations
 from safeforge.metrics._records import Summary
-from safeforge.metrics.stats import mcnemar_exact, paired_bootstrap
+from safeforge.metrics.stats import mcnemar_score, paired_bootstrap, tango_interval
 from safeforge.metrics.summarize import _groups, _is_polite, _plain_key, _transform, observe_run, summarize
 from safeforge.records import Attempt, Method
 
@@ -45,7 +51,7 @@ class MetricDelta(BaseModel):
     kind: str
     a: float | None
     b: float | None
-    delta: float | None = Field(description="b − a over each run's own probes.")
+    delta: float | None = Field(description="b − a over each run's own probes (unpaired).")
     n_paired: int = Field(
         default=0,
         description="Shared probes scorable in both runs; for paired effects (kind 'paired_delta') "
@@ -54,7 +60,11 @@ class MetricDelta(BaseModel):
     paired_delta: float | None = Field(
         default=None, description="Mean paired change b − a; for paired effects, of the gap per group."
     )
-    ci_low: float | None = None
+    ci_low: float | None = Field(
+        default=None,
+        description="Interval of paired_delta at 1 − alpha, from the same method as p_value: Tango's "
+        "score interval for rates (McNemar's score test inverted), the paired bootstrap for scores.",
+    )
     ci_high: float | None = None
     a_only: int = Field(default=0, description="Shared probes that succeeded only in run A.")
     b_only: int = Field(default=0, description="Shared probes that succeeded only in run B.")
@@ -76,6 +86,7 @@ class FlippedProbe(BaseModel):
     before: bool
     after: bool
     better: bool
+    family: str = Field(default="", description="The probe's family (reports group flips by it).")
     prompt: str
     response_a: str | None
     response_b: str | None
@@ -89,6 +100,8 @@ class Comparison(BaseModel):
     version: int = COMPARISON_VERSION
     format: Literal["safeforge.comparison"] = "safeforge.comparison"
     alpha: float = ALPHA
+    a_label: str = Field(default="A", description="What run A is (its run directory), for reports.")
+    b_label: str = Field(default="B", description="What run B is (its run directory), for reports.")
     a: Summary
     b: Summary
     shared_probes: int
@@ -135,22 +148,32 @@ def _direction(delta: float | None, significant: bool, higher_is_better: bool | 
 def _paired(a: Mapping[str, Obs | float], b: Mapping[str, Obs | float], alpha: float) -> dict[str, object]:
     """Paired test fields for one metric over the keys both runs scored."""
     shared = [k for k in a if k in b]
-    binary = all(isinstance(a[k], str) and isinstance(b[k], str) for k in shared)
-    if binary:
+    if all(isinstance(a[k], str) and isinstance(b[k], str) for k in shared):
         done = [(a[k] == "pos", b[k] == "pos") for k in shared if {a[k], b[k]} <= {"pos", "neg"}]
-        diffs = [float(y) - float(x) for x, y in done]
         a_only, b_only = sum(x and not y for x, y in done), sum(y and not x for x, y in done)
-    else:
-        nums = [(a[k], b[k]) for k in shared if not isinstance(a[k], str) and not isinstance(b[k], str)]
-        diffs = [float(y) - float(x) for x, y in nums]
-        a_only = b_only = 0
+        return _paired_rate(a_only, b_only, len(done), alpha) if done else {"n_paired": 0}
+    nums = [(a[k], b[k]) for k in shared if not isinstance(a[k], str) and not isinstance(b[k], str)]
+    diffs = [float(y) - float(x) for x, y in nums]
     if not diffs:
         return {"n_paired": 0}
-    mean, low, high, p_boot = paired_bootstrap(diffs)
-    p = mcnemar_exact(a_only, b_only) if binary else p_boot
+    mean, low, high, p = paired_bootstrap(diffs, confidence=1 - alpha)
     return {
         "n_paired": len(diffs),
         "paired_delta": mean,
+        "ci_low": low,
+        "ci_high": high,
+        "p_value": p,
+        "significant": p < alpha and not low <= 0.0 <= high,
+    }
+
+
+def _paired_rate(a_only: int, b_only: int, n: int, alpha: float) -> dict[str, object]:
+    """McNemar's score test and Tango's interval (its inversion) for Δ = (b_only − a_only) / n."""
+    low, high = tango_interval(a_only, b_only, n, 1 - alpha)
+    p = mcnemar_score(a_only, b_only)
+    return {
+        "n_paired": n,
+        "paired_delta": (b_only - a_only) / n,
         "ci_low": low,
         "ci_high": high,
         "a_only": a_only,
@@ -211,9 +234,10 @@ def _gap_change(
         return {"n_paired": 0}
     per_a = [sum(gaps_a[k] for k in ks) / len(ks) for ks in by_group.values()]
     per_b = [sum(gaps_b[k] for k in ks) / len(ks) for ks in by_group.values()]
-    mean, low, high, p = paired_bootstrap([b - a for a, b in zip(per_a, per_b, strict=True)], seed=seed)
+    changes = [b - a for a, b in zip(per_a, per_b, strict=True)]
+    mean, low, high, p = paired_bootstrap(changes, confidence=1 - alpha, seed=seed)
     gap_a, gap_b = abs(sum(per_a) / len(per_a)), abs(sum(per_b) / len(per_b))
-    significant = p < alpha
+    significant = p < alpha and not low <= 0.0 <= high  # the interval shown and the verdict agree
     direction: Direction = "unchanged"
     if significant and gap_a != gap_b:
         direction = "improved" if gap_b < gap_a else "regressed"
@@ -250,6 +274,7 @@ def _flipped(
                     before=before,
                     after=after,
                     better=after == o.HIGHER_IS_BETTER[name],
+                    family=attempts_a[key].probe.family,
                     prompt=attempts_a[key].probe.prompt,
                     response_a=attempts_a[key].response,
                     response_b=attempts_b[key].response,
@@ -276,9 +301,14 @@ def _diversity_delta(name: str, change: div.Change, alpha: float) -> MetricDelta
 
 
 def compare_runs(
-    a_attempts: Sequence[Attempt], b_attempts: Sequence[Attempt], *, alpha: float = ALPHA, seed: int = 0
+    a_attempts: Sequence[Attempt],
+    b_attempts: Sequence[Attempt],
+    *,
+    alpha: float = ALPHA,
+    seed: int = 0,
+    labels: tuple[str, str] = ("A", "B"),
 ) -> Comparison:
-    """Compare run A (before) with run B (after)."""
+    """Compare run A (before) with run B (after); ``labels`` name them in reports (run dirs)."""
     obs_a, _ = observe_run(a_attempts)
     obs_b, _ = observe_run(b_attempts)
     keys_a, keys_b = pairing_keys(obs_a, obs_b)
@@ -324,4 +354,13 @@ def compare_runs(
     deltas += [_diversity_delta(name, c, alpha) for name, c in diverse.items() if name not in sum_a.metrics]
     shared = len(set(keys_a.values()) & set(keys_b.values()))
     flipped = _flipped(obs_a, keys_a, obs_b, keys_b)
-    return Comparison(alpha=alpha, a=sum_a, b=sum_b, shared_probes=shared, deltas=deltas, flipped=flipped)
+    return Comparison(
+        alpha=alpha,
+        a_label=labels[0],
+        b_label=labels[1],
+        a=sum_a,
+        b=sum_b,
+        shared_probes=shared,
+        deltas=deltas,
+        flipped=flipped,
+    )

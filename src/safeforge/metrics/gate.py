@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from safeforge.errors import SafeforgeError
 from safeforge.metrics import _observe as o
 from safeforge.metrics import diversity as div
 from safeforge.metrics._records import Summary
@@ -44,15 +45,25 @@ def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1%}"
 
 
+def check_fraction(value: float | None, name: str) -> None:
+    """Thresholds are fractions: ``--min-jrr 95`` is an error that offers 0.95."""
+    if value is None or 0.0 <= value <= 1.0:
+        return
+    hint = f"; did you mean {value / 100:g}?" if 1.0 < value <= 100.0 else ""
+    raise SafeforgeError(f"{name} {value:g} is out of range: thresholds are fractions from 0 to 1{hint}")
+
+
 def _threshold(summary: Summary, name: str, bound: float, minimum: bool, strict: bool) -> Check:
+    """``name >= bound`` (or ``<=``); the message holds the figures, not the name again (the
+    check's name already says it, and reports print ``name: message``)."""
     metric = summary.metrics.get(name)
     label = f"{name}{' (95% bound)' if strict else ''} {'>=' if minimum else '<='} {bound:.1%}"
     if metric is None or metric.value is None:
-        return Check(name=label, passed=False, message=f"{name} was not measured (n = 0)")
+        return Check(name=label, passed=False, message="not measured (n = 0)")
     value = (metric.ci_low if minimum else metric.ci_high) if strict else metric.value
     ok = value is not None and (value >= bound if minimum else value <= bound)
     ci = f"95% CI {_fmt(metric.ci_low)}–{_fmt(metric.ci_high)}, n = {metric.n}"
-    return Check(name=label, passed=ok, message=f"{name} = {_fmt(metric.value)} ({ci})")
+    return Check(name=label, passed=ok, message=f"{_fmt(metric.value)} ({ci})")
 
 
 def _diversity_checks(comparison: Comparison, max_drop: float) -> list[Check]:
@@ -69,7 +80,7 @@ def _diversity_checks(comparison: Comparison, max_drop: float) -> list[Check]:
         test = "untested" if delta.p_value is None else f"paired p = {delta.p_value:.3g}"
         fell = "n/a" if drop is None else f"{drop:.0%}"
         message = (
-            f"{delta.name}: baseline {delta.a:.3f} -> {delta.b:.3f} over {delta.n_paired} shared probes; "
+            f"baseline {delta.a:.3f} -> {delta.b:.3f} over {delta.n_paired} shared probes; "
             f"fell {fell}{inverse} (allowed {max_drop:.0%}), {test}"
         )
         ok = drop is None or drop <= max_drop or not delta.significant
@@ -96,6 +107,9 @@ def gate(
     ``max_diversity_drop`` (needs ``comparison``) fails a diversity measure that fell by more
     than that fraction of the baseline's value (mode collapse, see ``metrics/diversity.py``).
     """
+    check_fraction(min_jrr, "min_jrr")
+    check_fraction(max_frr, "max_frr")
+    check_fraction(max_diversity_drop, "max_diversity_drop")
     checks = []
     if min_jrr is not None:
         checks.append(_threshold(summary, o.JRR, min_jrr, minimum=True, strict=strict))
@@ -110,7 +124,7 @@ def gate(
             if delta is None or delta.p_value is None:
                 continue
             message = (
-                f"{name}: baseline {_fmt(delta.a)} -> {_fmt(delta.b)} over {delta.n_paired} shared probes, "
+                f"baseline {_fmt(delta.a)} -> {_fmt(delta.b)} over {delta.n_paired} shared probes, "
                 f"p = {delta.p_value:.3g} ({delta.direction})"
             )
             checks.append(

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
+from itertools import zip_longest
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
-from safeforge.metrics import Comparison, Metric, PairedDelta, Rate, Summary
+from safeforge.metrics import Comparison, FlippedProbe, Metric, PairedDelta, Rate, Summary
 from safeforge.metrics import _observe as o
 from safeforge.metrics import diversity as div
 from safeforge.records import Attempt
@@ -27,7 +30,7 @@ from safeforge.report.svg import TradeoffPoint, bar_chart, tradeoff_chart
 from safeforge.report.validation import judge_validation
 
 TEMPLATES = Path(__file__).with_name("templates")
-MAX_FLIPPED = 60
+FLIPS_PER_GROUP = 8
 MAX_BARS = 14
 CHARTS = (
     (o.JRR + ".by_scenario", "Jailbreak rejection by threat scenario", False),
@@ -76,12 +79,28 @@ def _dval(value: float | None, kind: str) -> str:
     return _pp(value)
 
 
+def _breakable(name: str) -> Markup:
+    """``name`` escaped, with line-break chances after ``_``, ``.`` and ``[`` (``<wbr>``), so a
+    long metric name wraps at its parts instead of pushing a table out of its card."""
+    parts = re.split(r"(?<=[_.\[])", name)
+    return Markup("<wbr>").join(escape(part) for part in parts)
+
+
 def environment() -> Environment:
     """The report's Jinja environment (autoescape on for every template, whatever its name)."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True
     )
-    env.filters.update(pct=_pct, pp=_pp, pval=_pval, num=_num, val=_val, dval=_dval)
+    env.filters.update(
+        pct=_pct,
+        pp=_pp,
+        pval=_pval,
+        num=_num,
+        val=_val,
+        dval=_dval,
+        target=display_target,
+        breakable=_breakable,
+    )
     return env
 
 
@@ -187,22 +206,70 @@ def _card(summary: Summary, name: str, title: str, higher_is_better: bool) -> Ca
     return Card(title, metric, cls, note)
 
 
-def tradeoff_points(summary: Summary, series: int = 0, after: bool = False) -> list[TradeoffPoint]:
-    """One point per target (or one for the run), JRR against FRR."""
+def display_target(target: str) -> str:
+    """A target as reports show it: an ``hf:`` path that exists is made absolute, so a model in
+    the cache and one trained into a relative ``--out`` read alike (both absolute)."""
+    kind, sep, rest = target.partition(":")
+    if kind == "hf" and sep and rest and not Path(rest).is_absolute() and Path(rest).exists():
+        return f"hf:{Path(rest).resolve()}"
+    return target
+
+
+def tradeoff_points(
+    summary: Summary, series: int = 0, after: bool = False, label: str | None = None
+) -> list[TradeoffPoint]:
+    """One point per target (or one for the run), JRR against FRR; ``label`` (a run's name in a
+    comparison) names the point, or prefixes each target's."""
     jrr_by, frr_by = (
         summary.breakdowns.get(o.JRR + ".by_target"),
         summary.breakdowns.get(o.FRR + ".by_target"),
     )
     if jrr_by and frr_by:
         return [
-            TradeoffPoint(t, jrr_by[t], frr_by[t], series + i, after)
+            TradeoffPoint(f"{label}: {t}" if label else t, jrr_by[t], frr_by[t], series + i, after)
             for i, t in enumerate(sorted(jrr_by.keys() & frr_by.keys()))
         ]
     jrr, frr = summary.rate(o.JRR), summary.rate(o.FRR)
     if jrr is None or frr is None:
         return []
-    label = ", ".join(summary.targets) or "run"
-    return [TradeoffPoint(label, jrr, frr, series, after)]
+    name = label or ", ".join(display_target(t) for t in summary.targets) or "run"
+    return [TradeoffPoint(name, jrr, frr, series, after)]
+
+
+@dataclass(frozen=True)
+class FlipGroup:
+    """The flipped probes of one metric and direction: counts by family, the first few shown."""
+
+    metric: str
+    better: bool
+    total: int
+    by_family: list[tuple[str, int]]
+    shown: list[FlippedProbe]
+
+
+def flipped_groups(flipped: Sequence[FlippedProbe], per_group: int = FLIPS_PER_GROUP) -> list[FlipGroup]:
+    """Flips grouped by (metric, better/worse), regressions first, then the larger groups;
+    each keeps ``per_group`` probes (text truncated) and counts all of them by family."""
+    groups: dict[tuple[str, bool], list[FlippedProbe]] = {}
+    for f in flipped:
+        groups.setdefault((f.metric, f.better), []).append(f)
+    out = []
+    for (metric, better), items in sorted(groups.items(), key=lambda kv: (kv[0][1], -len(kv[1]), kv[0][0])):
+        families = Counter(f.family or "–" for f in items).most_common()
+        by_family = [[f for f in items if (f.family or "–") == fam] for fam, _ in families]
+        picked = [f for row in zip_longest(*by_family) for f in row if f is not None][:per_group]
+        shown = [
+            f.model_copy(
+                update={
+                    "prompt": truncate(f.prompt, 600)[0],
+                    "response_a": truncate(f.response_a)[0],
+                    "response_b": truncate(f.response_b)[0],
+                }
+            )
+            for f in picked  # round-robin over families: the sample shows each kind of flip
+        ]
+        out.append(FlipGroup(metric, better, len(items), families, shown))
+    return out
 
 
 def _chart(rates: dict[str, Rate], title: str, lower_is_better: bool) -> tuple[str, Markup]:
@@ -260,22 +327,16 @@ def render_run_html(
 
 def render_compare_html(comparison: Comparison) -> str:
     """The comparison page as one HTML string."""
-    points = tradeoff_points(comparison.a) + tradeoff_points(comparison.b, after=True)
-    flipped = [
-        f.model_copy(
-            update={
-                "prompt": truncate(f.prompt, 600)[0],
-                "response_a": truncate(f.response_a)[0],
-                "response_b": truncate(f.response_b)[0],
-            }
-        )
-        for f in comparison.flipped[:MAX_FLIPPED]
-    ]
+    points = tradeoff_points(comparison.a, label=f"A: {comparison.a_label}") + tradeoff_points(
+        comparison.b, after=True, label=f"B: {comparison.b_label}"
+    )
     return _page(
         "compare.html.j2",
         "safeforge comparison",
         cmp=comparison,
+        targets_a=[display_target(t) for t in comparison.a.targets],
+        targets_b=[display_target(t) for t in comparison.b.targets],
         deltas=comparison.deltas,
-        flipped=flipped,
+        flip_groups=flipped_groups(comparison.flipped),
         tradeoff=tradeoff_chart(points),
     )

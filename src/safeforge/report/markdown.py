@@ -90,24 +90,35 @@ def _weakest(summary: Summary, count: int = 3) -> list[str]:
     return out
 
 
+def _delta(kind: str, value: float | None) -> str:
+    return _value("score", value) if kind == "score" else _pct(value, True)
+
+
 def compare_markdown(comparison: Comparison) -> str:
-    """A before/after table for a pull request."""
+    """A before/after table for a pull request: each run's value, the unpaired change over all
+    probes and the paired change (with its interval) over the shared ones, labelled apart."""
+    level = f"{100 * (1 - comparison.alpha):g}%"
     lines = [
         "## safeforge compare",
         "",
-        f"{comparison.shared_probes} shared probes · paired tests at α = {comparison.alpha}",
+        f"A = {_code(comparison.a_label)}, B = {_code(comparison.b_label)} · {comparison.shared_probes} "
+        f"shared probes · paired tests at α = {comparison.alpha}",
         "",
-        "| metric | A | B | Δ | p | verdict |",
-        "|---|---:|---:|---:|---:|---|",
+        f"| metric | A | B | Δ, all probes (unpaired) | paired Δ [{level} CI] | pairs | p | verdict |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for d in comparison.deltas:
         if d.a is None and d.b is None:
             continue
         p = "–" if d.p_value is None else f"{d.p_value:.3g}"
-        delta = _pct(d.delta, True) if d.kind != "score" else _value("score", d.delta)
+        paired = "–"
+        if d.paired_delta is not None:
+            paired = (
+                f"{_delta(d.kind, d.paired_delta)} [{_delta(d.kind, d.ci_low)}, {_delta(d.kind, d.ci_high)}]"
+            )
         lines.append(
-            f"| {_code(d.name)} | {_value(d.kind, d.a)} | {_value(d.kind, d.b)} | {delta} | {p} "
-            f"| {d.direction} |"
+            f"| {_code(d.name)} | {_value(d.kind, d.a)} | {_value(d.kind, d.b)} | {_delta(d.kind, d.delta)} "
+            f"| {paired} | {d.n_paired} | {p} | {d.direction} |"
         )
     worse = sum(not f.better for f in comparison.flipped)
     lines += ["", f"Flipped probes: {len(comparison.flipped) - worse} better, {worse} worse."]
