@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pytest
 from safeforge.errors import SafeforgeError
 from safeforge.run import scan
 from safeforge.run.lock import LOCK_FILE, RunLock
-from safeforge.testing import OpenAIServer, echo
+from safeforge.testing import ChatRequest, Fault, OpenAIServer, echo
 
 CLI = [sys.executable, "-c", "from safeforge.cli import main; main()"]
 
@@ -28,11 +29,16 @@ def _dead_pid() -> int:
 
 
 def test_a_second_scan_into_a_busy_run_dir_is_refused(tmp_path: Path) -> None:
-    n = 60
+    n = 200
     data = tmp_path / "d.csv"
     data.write_text("prompt,expected\n" + "".join(f"prompt {i},comply\n" for i in range(n)))
     run_dir = tmp_path / "run"
-    server = OpenAIServer(echo, latency_s=0.1)
+    released = threading.Event()  # the first scan answers slowly (>= 30 s in all) until released
+
+    def slow_until_released(request: ChatRequest) -> str | Fault:
+        return echo(request) if released.is_set() else Fault(status=200, delay_s=0.3, text=echo(request))
+
+    server = OpenAIServer(slow_until_released)
     env = {**os.environ, "OPENAI_API_KEY": ""}
     with server.running() as url:
         args = ["scan", "--target", "openai:m", "--base-url", url, "--dataset", str(data), "--judge", "rules"]
@@ -52,6 +58,7 @@ def test_a_second_scan_into_a_busy_run_dir_is_refused(tmp_path: Path) -> None:
             text=True,
             timeout=120,
         )
+        released.set()
         out, err = first.communicate(timeout=120)
     assert second.returncode != 0
     lines = second.stderr.strip().splitlines()
