@@ -53,15 +53,19 @@ def build_app(guard: Guard, token: str | None) -> web.Application:
     """The aiohttp application for ``guard`` (``token``: the bearer token clients must send)."""
     cfg = guard.cfg
 
+    expected = f"Bearer {token}".encode()
+
     @web.middleware
     async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if token is not None and request.path != "/health":
-            sent = request.headers.get("Authorization", "")
-            if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+        if request.path != "/health":
+            sent = request.headers.get("Authorization", "").encode()
+            if not hmac.compare_digest(sent, expected):
                 return error(401, "missing or wrong bearer token", "invalid_api_key")
         return await handler(request)
 
-    app = web.Application(middlewares=[auth], client_max_size=cfg.max_body_bytes)
+    # without a token there is nothing to check: no middleware layer on every request
+    middlewares = [auth] if token is not None else []
+    app = web.Application(middlewares=middlewares, client_max_size=cfg.max_body_bytes)
     app[GUARD] = guard
     app[METRICS] = Metrics()
     app.router.add_post("/v1/chat/completions", _chat)
