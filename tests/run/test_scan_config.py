@@ -174,13 +174,13 @@ def test_light_core_falls_back_to_rules_before_generating(
 ) -> None:
     from safeforge.run import config as config_module
 
-    monkeypatch.setattr(config_module, "embed_installed", lambda: False)
+    monkeypatch.setattr(config_module, "extra_installed", lambda extra: extra != "embed")
     cfg = ScanConfig(target="mock")
     assert "cascade" not in cfg.judges
     assert cfg.judges[0] == "rules"
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
-    assert err[0].startswith("note: the [embed] extra is not installed: judging with rules")
+    assert err[0].startswith("note: the [embed] extra is not installed: judging with rules, leak, abstention")
     # asking for an encoder judge explicitly fails before anything is generated or stored
     data = tmp_path / "d.csv"
     data.write_text("prompt,expected\nhi,comply\n")

