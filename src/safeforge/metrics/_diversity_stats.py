@@ -45,26 +45,31 @@ def normalise(text: str) -> str:
 
 
 def distinct_n(texts: Sequence[str], n: int) -> Stat:
-    """Unique n-grams / all n-grams, and the same with each text left out."""
-    grams = [Counter(zip(*(w[i:] for i in range(n)), strict=False)) for w in map(words, texts)]
+    """Unique n-grams / all n-grams, and the same with each text left out. Each distinct text
+    is counted once (templated answers repeat), weighted by how often it occurs."""
+    times = Counter(texts)
+    grams = {t: Counter(zip(*(w[i:] for i in range(n)), strict=False)) for t in times for w in [words(t)]}
     total_counts: Counter[tuple[str, ...]] = Counter()
-    for g in grams:
-        total_counts.update(g)
+    for t, g in grams.items():
+        for gram, c in g.items():
+            total_counts[gram] += c * times[t]
     total = sum(total_counts.values())
     if total == 0:
         return None, None
     unique = len(total_counts)
-    loo = np.empty(len(texts))
-    for i, g in enumerate(grams):
+    left_out: dict[str, float] = {}
+    for t, g in grams.items():
         rest = total - sum(g.values())
         only_here = sum(1 for gram, c in g.items() if total_counts[gram] == c)
-        loo[i] = (unique - only_here) / rest if rest else np.nan
+        left_out[t] = (unique - only_here) / rest if rest else np.nan
+    loo = np.array([left_out[t] for t in texts], dtype=float)
     return unique / total, None if np.isnan(loo).any() else loo
 
 
 def template_counts(texts: Sequence[str]) -> tuple[int, Stat]:
     """(responses in the top-5 templates, (share, delete-one shares))."""
-    norm = [normalise(t) for t in texts]
+    normalised = {t: normalise(t) for t in set(texts)}
+    norm = [normalised[t] for t in texts]
     counts = Counter(norm)
     ranked = sorted(counts.values(), reverse=True)
     top = sum(ranked[:TOP_TEMPLATES])
@@ -91,7 +96,8 @@ def _entropy(counts: Iterable[int]) -> float:
 
 def refusal_entropy(items: Sequence[Item]) -> tuple[int, Stat]:
     """(refusals counted, (entropy of their styles, delete-one entropies over all items))."""
-    styles = [style(it.text) if it.refused else None for it in items]
+    styled = {t: style(t) for t in {it.text for it in items if it.refused}}
+    styles = [styled[it.text] if it.refused else None for it in items]
     counts = Counter(s for s in styles if s is not None)
     m = sum(counts.values())
     if m == 0:
