@@ -117,3 +117,15 @@ def test_bad_input_from_the_console_script_has_no_traceback(inputs: Path) -> Non
             [*CLI, *_args(case)], cwd=inputs, capture_output=True, text=True, timeout=120, env=os.environ
         )
         _check(done.returncode, done.stdout, done.stderr, CASES[case][1], inputs)
+
+
+def test_harden_refuses_a_percentage_threshold_before_any_work(
+    inputs: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(
+        sys, "argv", ["safeforge", "harden", "--target", "hf:m", "--out", "run", "--min-jrr", "95"]
+    )
+    with pytest.raises(SystemExit) as info:
+        main()
+    out, err = capsys.readouterr()
+    _check(int(info.value.code or 0), out, err, "did you mean 0.95?", inputs)

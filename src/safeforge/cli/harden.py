@@ -92,9 +92,12 @@ def harden(
     plus any thresholds)."""
     from safeforge.harden import HardenConfig, PoolConfig, TrainConfig
     from safeforge.harden import harden as run_harden
+    from safeforge.metrics.gate import check_fraction
     from safeforge.report.terminal import compare_table, gate_table, print_table
     from safeforge.targets import Generation
 
+    check_fraction(min_jrr, "--min-jrr")  # now, not after the training: --min-jrr 95 offers 0.95
+    check_fraction(max_frr, "--max-frr")
     defaults = HardenConfig(target=target, out=out)
     options = parse_options(option)
     for key, value in (
