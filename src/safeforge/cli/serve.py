@@ -19,7 +19,9 @@ def serve(
     api_key_env: Annotated[str, typer.Option(help="Env var holding the upstream API key")] = "OPENAI_API_KEY",
     critic: Annotated[
         list[str] | None,
-        typer.Option(help="Critic judge spec, hf:PATH for a reward model (repeatable: mean) [critic]"),
+        typer.Option(
+            help="Critic judge spec, hf:PATH for a reward model (repeatable: mean); default: critic"
+        ),
     ] = None,
     n: Annotated[int, typer.Option(help="Candidates drawn per request")] = 4,
     temperature: Annotated[float, typer.Option(help="Sampling temperature of the candidates")] = 1.0,
@@ -31,7 +33,7 @@ def serve(
         str | None, typer.Option(help="Env var holding the bearer token clients must send")
     ] = None,
     run_dir: Annotated[
-        Path | None, typer.Option(help="Run store of every decision [runs/serve-TIMESTAMP]")
+        Path | None, typer.Option(help="Run store of every decision (default: runs/serve-TIMESTAMP)")
     ] = None,
     max_tokens: Annotated[int, typer.Option(help="Largest max_tokens a client may ask for")] = 1024,
     max_body_bytes: Annotated[int, typer.Option(help="Largest request body")] = 1 << 20,
