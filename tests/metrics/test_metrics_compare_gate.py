@@ -223,3 +223,29 @@ def test_compare_tests_the_obfuscation_drop_per_transform() -> None:
 
     line = next(x for x in compare_markdown(result).splitlines() if "obfuscation_drop[base64]" in x)
     assert line.endswith("| 0.00391 | improved |")
+
+
+def test_compare_can_be_read_under_each_refusal_judge() -> None:
+    """Two judges disagree on the after-run: each comparison uses only its judge's labels."""
+
+    def judged(pid: str, target: str, rules: Label, embed: Label) -> Attempt:
+        both = attempt(pid, R, refusal=embed, judge="embed").verdicts
+        return attempt(pid, R, refusal=rules, judge="rules", target=target).with_verdicts(both)
+
+    before = [judged(f"p{i}", "base", FC, FC) for i in range(10)]
+    after = [judged(f"p{i}", "hardened", FR, FC) for i in range(10)]
+    by_rules = compare_runs(before, after, refusal_judge="rules").delta("jailbreak_rejection_rate")
+    by_embed = compare_runs(before, after, refusal_judge="embed").delta("jailbreak_rejection_rate")
+    assert by_rules is not None
+    assert by_embed is not None
+    assert (by_rules.a, by_rules.b, by_rules.direction) == (0.0, 1.0, "improved")
+    assert (by_embed.a, by_embed.b, by_embed.direction) == (0.0, 0.0, "unchanged")
+
+
+def test_the_gate_prints_the_smallest_detectable_regression() -> None:
+    before = [attempt(f"s{i}", C, refusal=FR if i < 10 else FC) for i in range(100)]
+    after = [attempt(f"s{i}", C, refusal=FR if i < 12 else FC, target="b") for i in range(100)]
+    verdict = gate(summarize(after), comparison=compare_runs(before, after))
+    frr = next(c for c in verdict.checks if c.name == "no significant regression in false_rejection_rate")
+    assert frr.passed
+    assert "smallest regression detectable at 80% power: 1" in frr.message  # ~13 pp at n = 100

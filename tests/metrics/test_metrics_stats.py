@@ -163,3 +163,16 @@ def test_tango_interval_and_the_score_test_never_disagree() -> None:
             for n in {b + c + 1, b + c + 20, 200}:
                 low, high = tango_interval(b, c, n)
                 assert (not low <= 0 <= high) == (mcnemar_score(b, c) < 0.05), (b, c, n)
+
+
+def test_minimum_detectable_effect_matches_the_tabled_sample_size() -> None:
+    """Fleiss' table: 10 % vs 20 % at two-sided α = 0.05 and 80 % power needs 199 per group
+    (no continuity correction), so with n = 199 the detectable rise from 10 % is 10 points."""
+    from safeforge.metrics.stats import minimum_detectable_effect
+
+    assert minimum_detectable_effect(0.10, 199) == pytest.approx(0.10, abs=5e-4)
+    # a fall from 90 % mirrors a rise from 10 %; fewer probes, larger effect; none at tiny n
+    assert minimum_detectable_effect(0.90, 199, rise=False) == pytest.approx(0.10, abs=5e-4)
+    assert minimum_detectable_effect(0.10, 48) > 0.2  # type: ignore[operator]
+    assert minimum_detectable_effect(0.5, 10) is None
+    assert minimum_detectable_effect(0.1, 0) is None

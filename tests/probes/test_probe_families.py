@@ -126,10 +126,16 @@ def test_intents_table() -> None:
 
 
 def test_reward_overfitting_and_collision_tables() -> None:
-    assert len(QUESTIONS) >= 50
-    assert {q.kind for q in QUESTIONS} == {"fabricated_entity", "false_premise", "unanswerable"}
+    kinds = ("fabricated_entity", "false_premise", "future_event", "unknowable_personal", "unanswerable")
+    assert {q.kind for q in QUESTIONS} == set(kinds)
+    # enough for power: >= 150 abstain-expected questions and as many answerable twins, each kind
+    # well represented, and no question or twin repeated (a repeat would count twice in a rate)
+    assert len(QUESTIONS) >= 300
+    assert all(sum(q.kind == k for q in QUESTIONS) >= 30 for k in kinds)
+    assert len({q.question for q in QUESTIONS}) == len({q.control for q in QUESTIONS}) == len(QUESTIONS)
     assert all(q.question != q.control and q.answer for q in QUESTIONS)
-    assert len(COLLISIONS) >= 25
+    assert len(COLLISIONS) >= 50
+    assert len({c.benign for c in COLLISIONS}) == len(COLLISIONS)
     for c in COLLISIONS:
         stem = c.trigger.split()[0][:4]  # "choke" -> "chok" matches "choking"
         assert stem in c.benign.lower(), c

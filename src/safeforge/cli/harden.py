@@ -144,19 +144,23 @@ def demo(
     out: Annotated[Path, typer.Option(help="Where the runs, reports and demo.json go")] = Path(
         "safeforge-demo"
     ),
+    technique: Annotated[
+        str, typer.Option(help="Hardening technique to apply, or 'all' for the technique table")
+    ] = "rejection-sampling",
     seed: Annotated[int, typer.Option(help="Seed for the split, sampling and training")] = 0,
-    quick: Annotated[bool, typer.Option(help="Fewer phrasings and steps (a smoke run)")] = False,
+    quick: Annotated[bool, typer.Option(help="Smaller budget (a smoke run)")] = False,
 ) -> None:
     """The built-in demo: a tiny assistant with safety blind spots, scanned, hardened, rescanned.
 
     No GPU, no network, no download; the demo model is built once and cached under
     $SAFEFORGE_CACHE (default ~/.cache/safeforge). Each run starts afresh in OUT (a previous
-    demo's outputs there are replaced). Exits 1 if any of the demo's checks fails."""
+    demo's outputs there are replaced). With --technique all, every registered technique is
+    applied to the same model under the same budget and compared in one table. Exits 1 if any
+    technique's claim or the no-regression gate fails under either refusal judge."""
     from safeforge.demo import run_demo
 
-    data = run_demo(out, seed=seed, quick=quick)
-    checks = data["checks"]
-    if isinstance(checks, list) and not all(c["passed"] for c in checks):
+    data = run_demo(out, technique=technique, seed=seed, quick=quick)
+    if not data["passed"]:
         raise typer.Exit(1)
 
 

@@ -1,5 +1,7 @@
 """Build (once) and cache the demo assistant: tokenizer + tiny GPT-2 + plain SFT from scratch.
 
+The corpus is the seed policy's chats plus every registered technique's ``demo_rows`` (formats
+a technique needs the model to know, such as a critique/revision turn).
 Nothing is downloaded: the tokenizer is trained on the demo corpus, the model is built from a
 config (``safeforge.models``), and TRL's SFT trains it on the corpus (``safeforge.harden.train``
 with LoRA off). The result lives in ``$SAFEFORGE_CACHE/demo-model/<fingerprint>`` (default
@@ -15,10 +17,13 @@ import os
 import random
 import shutil
 import time
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from safeforge.demo.bench import all_demo_rows
 from safeforge.demo.corpus import CORPUS_VERSION, corpus_rows, tokenizer_texts
 from safeforge.harden.train import TrainConfig, train_sft
 from safeforge.models import build_tiny_model, build_tiny_tokenizer
@@ -37,15 +42,32 @@ class DemoModelConfig(BaseModel):
     num_heads: int = 4
     max_positions: int = 512
     corpus_seeds: tuple[int, ...] = (0, 1)
-    steps: int = Field(default=200, ge=1)
+    steps: int = Field(default=220, ge=1)
     batch_size: int = 32
     learning_rate: float = 3e-3
     max_length: int = 384
     seed: int = 0
 
     def fingerprint(self) -> str:
-        data = {"corpus": CORPUS_VERSION, **self.model_dump(mode="json")}
+        """Covers the recipe and the training chats themselves (the corpus, with every
+        technique's ``demo_rows``): a changed probe library, split rule, seed policy or
+        technique format builds a fresh model instead of reusing one trained on other chats."""
+        chats = hashlib.sha256(json.dumps(training_rows(self), sort_keys=True).encode()).hexdigest()
+        data = {"corpus": CORPUS_VERSION, "chats": chats, **self.model_dump(mode="json")}
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
+
+
+@lru_cache(maxsize=4)
+def _rows(cfg: DemoModelConfig) -> tuple[str, ...]:
+    rows = [*corpus_rows(cfg.corpus_seeds, split_seed=cfg.seed), *all_demo_rows(cfg.seed)]
+    random.Random(cfg.seed).shuffle(rows)
+    return tuple(json.dumps(r, sort_keys=True) for r in rows)
+
+
+def training_rows(cfg: DemoModelConfig) -> list[dict[str, Any]]:
+    """The chats the demo assistant of ``cfg`` is trained on, in training order (built once per
+    process: composing the corpus resolves every probe family)."""
+    return [json.loads(r) for r in _rows(cfg)]
 
 
 def cache_root() -> Path:
@@ -70,8 +92,7 @@ def build_demo_model(
     started = time.perf_counter()
     work = final.with_name(final.name + ".building")
     shutil.rmtree(work, ignore_errors=True)
-    rows = corpus_rows(cfg.corpus_seeds)
-    random.Random(cfg.seed).shuffle(rows)
+    rows = training_rows(cfg)
     tok = build_tiny_tokenizer(tokenizer_texts(rows), work / "tokenizer", vocab_size=cfg.vocab_size)
     init = build_tiny_model(
         "gpt2",

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ from safeforge.errors import SafeforgeError
 from safeforge.harden.evalset import write_probes
 from safeforge.harden.pool import BENIGN_FAMILIES, HARMFUL_FAMILIES, PoolConfig, TrainPool, train_pool
 from safeforge.harden.report import write_harden_report
-from safeforge.harden.split import IntentSplit, split_intents
+from safeforge.harden.split import EVAL_FRACTION, IntentSplit, split_intents
 from safeforge.harden.techniques import (
     OUTPUT_FILE,
     ClaimCheck,
@@ -48,7 +48,8 @@ from safeforge.harden.techniques import (
 from safeforge.harden.techniques._base import Progress, local_model_path
 from safeforge.harden.train import TrainConfig
 from safeforge.metrics import Comparison, GateResult, Summary, compare_runs, gate
-from safeforge.probes import INTENTS, resolve_probes
+from safeforge.probes import INTENTS, apply_transforms, resolve_probes
+from safeforge.records import Expected, Probe
 from safeforge.run import Run, ScanConfig, scan
 from safeforge.targets import Generation
 
@@ -65,9 +66,16 @@ class HardenConfig(BaseModel):
     technique: str = Field(default="rejection-sampling", description="A registered technique name.")
     options: dict[str, Any] = Field(default_factory=dict, description="The technique's own settings.")
     trainer: str | None = Field(default=None, description="TRL trainer; None: the technique's default.")
-    eval_fraction: float = Field(default=0.3, gt=0.0, lt=1.0, description="Share of intents held out.")
+    eval_fraction: float = Field(
+        default=EVAL_FRACTION, gt=0.0, lt=1.0, description="Share of intents (and framings) held out."
+    )
     eval_families: tuple[str, ...] = EVAL_FAMILIES
     judges: tuple[str, ...] = ("cascade", "abstention", "tone")
+    compare_judges: tuple[str, ...] = Field(
+        default=(),
+        description="Refusal judges to compare, gate and check claims under, each on its own (the "
+        "first is the headline); empty: the scans' preferred judge. Each must be among ``judges``.",
+    )
     generation: Generation = Generation(max_new_tokens=128)
     batch_size: int = Field(default=32, ge=1)
     pool: PoolConfig = PoolConfig()
@@ -86,8 +94,18 @@ class TechniqueRun(BaseModel):
     after: Summary
     comparison: Comparison
     gate: GateResult
-    checks: list[ClaimCheck]
+    checks: list[ClaimCheck] = Field(description="The technique's claims, under every compared judge.")
+    comparisons: dict[str, Comparison] = Field(
+        default_factory=dict, description="Refusal judge -> comparison (``compare_judges``)."
+    )
+    gates: dict[str, GateResult] = Field(default_factory=dict, description="Refusal judge -> gate.")
     wall_s: float
+
+    @property
+    def passed(self) -> bool:
+        """Every claim holds and every gate passes, under every compared judge."""
+        gates = self.gates.values() if self.gates else (self.gate,)
+        return all(c.passed for c in self.checks) and all(g.passed for g in gates)
 
 
 class HardenResult(BaseModel):
@@ -150,17 +168,13 @@ def harden(
     cfg: HardenConfig, *, console: Console | None = None, progress: bool | None = None
 ) -> HardenResult:
     """Run (or resume) the whole loop and return before/after with the paired comparison."""
-    from safeforge.report import write_run_outputs
-
     console = console or Console(stderr=True)
     technique = create_technique(cfg.technique, **cfg.options)
     if technique.kind == "trained":
         local_model_path(cfg.target)
     stages = Stages(console, 5)
     split, pool, spec, n_eval = prepare(cfg)
-    with stages.stage("before", f"baseline scan: {n_eval} probes from {len(split.eval)} held-out intents"):
-        before = _scan(cfg, cfg.target, spec, cfg.out / "before", progress)
-        write_run_outputs(before)
+    before = baseline(cfg, spec, n_eval, stages=stages, progress=progress)
     run = run_technique(
         cfg, technique, split, pool, spec, before, cfg.out, stages=stages, console=console, progress=progress
     )
@@ -184,6 +198,19 @@ def harden(
     return result
 
 
+def baseline(
+    cfg: HardenConfig, eval_spec: str, n_eval: int, *, stages: Stages, progress: bool | None = None
+) -> Run:
+    """Scan the held-out probes on the original model into ``out/before`` (resumes); every
+    technique is compared with this one scan."""
+    from safeforge.report import write_run_outputs
+
+    with stages.stage("before", f"baseline scan: {n_eval} held-out probes"):
+        before = _scan(cfg, cfg.target, eval_spec, cfg.out / "before", progress)
+        write_run_outputs(before, refusal_judge=cfg.compare_judges[0] if cfg.compare_judges else None)
+    return before
+
+
 def run_technique(
     cfg: HardenConfig,
     technique: Technique,
@@ -203,20 +230,31 @@ def run_technique(
 
     started = time.perf_counter()
     output = _technique_stage(cfg, technique, split, pool, work_dir, stages, console, progress)
+    headline = cfg.compare_judges[0] if cfg.compare_judges else None
     with stages.stage("after", f"rescan after {technique.name}: the same held-out probes"):
         after = _scan(cfg, output.target, eval_spec, work_dir / "after", progress)
-        after_summary = write_run_outputs(after)
+        after_summary = write_run_outputs(after, refusal_judge=headline)
     with stages.stage("compare", "compare before/after (paired tests) and gate"):
         labels = (str(before.dir), str(after.dir))  # reports name the runs, not the model twice
-        comparison = compare_runs(before.attempts(), after.attempts(), seed=cfg.seed, labels=labels)
-        verdict = gate(comparison.b, min_jrr=cfg.min_jrr, max_frr=cfg.max_frr, comparison=comparison)
-        checks = check_claims(technique.claims, comparison)
+        a, b = before.attempts(), after.attempts()
+        comparisons = {
+            judge or "": compare_runs(a, b, seed=cfg.seed, refusal_judge=judge, labels=labels)
+            for judge in (cfg.compare_judges or (None,))
+        }
+        gates = {
+            judge: gate(c.b, min_jrr=cfg.min_jrr, max_frr=cfg.max_frr, comparison=c)
+            for judge, c in comparisons.items()
+        }
+        checks = [check for c in comparisons.values() for check in check_claims(technique.claims, c)]
+    first = next(iter(comparisons))
     return TechniqueRun(
         output=output,
         after=after_summary,
-        comparison=comparison,
-        gate=verdict,
+        comparison=comparisons[first],
+        gate=gates[first],
         checks=checks,
+        comparisons=comparisons if cfg.compare_judges else {},
+        gates=gates if cfg.compare_judges else {},
         wall_s=round(time.perf_counter() - started, 2),
     )
 
@@ -268,11 +306,34 @@ def prepare(cfg: HardenConfig) -> tuple[IntentSplit, TrainPool, str, int]:
     both scans send; returns (split, pool, eval dataset spec, number of eval probes)."""
     cfg.out.mkdir(parents=True, exist_ok=True)
     _claim_dir(cfg)
-    split = split_intents(INTENTS, eval_fraction=cfg.eval_fraction, seed=cfg.seed)
+    probes = resolve_probes(families=cfg.eval_families, seed=cfg.seed)
+    split = split_intents(
+        INTENTS, eval_fraction=cfg.eval_fraction, seed=cfg.seed, groups=split_groups(probes)
+    )
     (cfg.out / "split.json").write_text(split.model_dump_json(indent=2), encoding="utf-8")
-    eval_probes = split.select(resolve_probes(families=cfg.eval_families, seed=cfg.seed), "eval")
+    eval_probes = split.select(probes, "eval")
+    eval_probes += held_out_benign(split, eval_probes, cfg.pool.benign_framings, cfg.seed)
     pool = train_pool(split, cfg.pool, seed=cfg.seed)
     return split, pool, write_probes(eval_probes, cfg.out / "eval_probes.jsonl"), len(eval_probes)
+
+
+def split_groups(probes: Sequence[Probe]) -> list[tuple[str, str]]:
+    """(group id, stratum) of every probe group without a library intent (questions, trigger
+    collisions): the split holds out exactly its share of each family and question kind."""
+    intents = {i.id for i in INTENTS}
+    return sorted(
+        {(p.group_id, f"{p.family}/{p.meta.get('kind', '')}") for p in probes if p.intent_id not in intents}
+    )
+
+
+def held_out_benign(
+    split: IntentSplit, eval_probes: Sequence[Probe], benign_framings: Sequence[str], seed: int
+) -> list[Probe]:
+    """The eval side's benign twins under the held-out benign wrappers (a rude or flattering
+    ask that should still be answered): the false-rejection side of the held-out framings."""
+    held = [f for f in benign_framings if split.framing_side(f) == "eval"]
+    twins = [p for p in eval_probes if p.family == "benign_contrast" and p.expected == Expected.COMPLY]
+    return apply_transforms(twins, held, seed)[len(twins) :] if held else []
 
 
 def _claim_dir(cfg: HardenConfig) -> None:

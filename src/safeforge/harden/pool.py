@@ -22,7 +22,21 @@ from safeforge.records import Expected, Probe
 
 HARMFUL_FAMILIES = ("politeness", "edge_tone", "reward_inversion", "benign_framing", "obfuscation")
 BENIGN_FAMILIES = ("benign_contrast", "trigger_collision")
-BENIGN_FRAMINGS = ("deference", "gratitude", "credentials", "apology", "flattery", "hypothetical", "academic")
+BENIGN_FRAMINGS = (
+    "harsh",
+    "deference",
+    "gratitude",
+    "credentials",
+    "apology",
+    "flattery",
+    "hypothetical",
+    "academic",
+    "fiction",
+    "translation",
+    "fix_grammar",
+)
+"""Wrappers that leave a benign request benign (a rude or flattering ask should still be
+answered); the split keeps the held-out ones for the evaluation set's benign side."""
 ABSTAIN_FAMILIES = ("unanswerable",)
 
 
@@ -61,8 +75,8 @@ def train_pool(split: IntentSplit, cfg: PoolConfig | None = None, *, seed: int =
     harmful = [p for p in split.select(harmful, "train") if p.expected == Expected.REFUSE]
     benign = resolve_probes(families=cfg.benign_families, seed=seed)
     benign = [p for p in split.select(benign, "train") if p.expected == Expected.COMPLY]
-    if cfg.benign_framings:
-        benign = apply_transforms(benign, cfg.benign_framings, seed)
+    if cfg.benign_framings:  # the held-out wrappers drop out here: they are evaluation-only
+        benign = split.select(apply_transforms(benign, cfg.benign_framings, seed), "train")
     harmful = dedupe(harmful)
     if cfg.phrasings_per_intent is not None:
         harmful = cap_per_intent(harmful, cfg.phrasings_per_intent, seed)
@@ -88,7 +102,8 @@ def dedupe(probes: Sequence[Probe]) -> list[Probe]:
 
 
 def cap_per_intent(probes: Sequence[Probe], cap: int, seed: int) -> list[Probe]:
-    """At most ``cap`` probes per intent, a seeded sample; order kept."""
+    """At most ``cap`` probes per intent: the plain request (techniques use the model's own
+    answers to it) and a seeded sample of the rest; order kept."""
     by_intent: dict[str, list[Probe]] = {}
     for p in probes:
         by_intent.setdefault(p.intent_id, []).append(p)
@@ -96,5 +111,7 @@ def cap_per_intent(probes: Sequence[Probe], cap: int, seed: int) -> list[Probe]:
     keep: set[str] = set()
     for intent_id in sorted(by_intent):
         group = by_intent[intent_id]
-        keep.update(p.id for p in rng.sample(group, min(cap, len(group))))
+        plain = [p for p in group if p.variant == "plain"][:1]
+        rest = [p for p in group if p not in plain]
+        keep.update(p.id for p in [*plain, *rng.sample(rest, max(0, min(cap - len(plain), len(rest))))])
     return [p for p in probes if p.id in keep]

@@ -1,9 +1,10 @@
-"""Templated refusals that follow the tone policy: the fallback when sampling finds none.
+"""Templated refusals: the last-resort target when the model never refused an intent well.
 
-A fallback refusal is brief, non-judgmental, does not moralise, and offers a safe
-alternative -- the shape the default tone policy (``safeforge/metrics/tone_policy.yaml``)
-asks for, so training on it never teaches the lecturing style the tone metric penalises.
-The wording is picked deterministically from the prompt, so rebuilding the data is
+Written for this project from the definition of a good refusal -- it declines briefly, does not
+judge the asker or moralise, and offers something safe instead -- not from the tone policy's
+phrase lists, so whether a template passes the tone rules is the rules' reading, not a given.
+They differ from the demo corpus's refusals, so a fallback target is never mistaken for one the
+model wrote. The wording is picked deterministically from the prompt, so rebuilding the data is
 reproducible and the model does not learn one fixed sentence.
 """
 
@@ -12,16 +13,16 @@ from __future__ import annotations
 import hashlib
 
 OPENINGS: tuple[str, ...] = (
-    "I can't help with that.",
-    "I can't help with this one.",
-    "I won't be able to help with that.",
-    "Sorry, I can't help with that request.",
+    "I can't help with this request.",
+    "That's not something I can help with.",
+    "I won't provide that.",
+    "I'm unable to help with that.",
 )
 ALTERNATIVES: tuple[str, ...] = (
-    "I can help with general safety information instead.",
-    "If it helps, I can point you to reputable resources on the topic instead.",
-    "I'd be happy to help with a safe, legal alternative instead.",
-    "If you are dealing with a difficult situation, I can suggest support resources instead.",
+    "If it's useful, I can explain the general safety side of the topic instead.",
+    "I'm glad to help with a safer version of the question.",
+    "If you're going through something difficult, talking to someone you trust can help.",
+    "Official guidance on the topic would be a better place to look.",
 )
 
 

@@ -60,8 +60,8 @@ def harden_section(
     ]
     gate_items = "".join(f"<li>{escape(c.name)}: {escape(c.message)}</li>" for c in verdict.checks)
     claim_items = "".join(
-        f"<li>{'✓' if c.passed else '✗'} {escape(c.metric)} {escape(c.want.replace('_', ' '))}: "
-        f"{escape(c.detail)}</li>"
+        f"<li>{'✓' if c.passed else '✗'} {escape(c.metric)} {escape(c.want.replace('_', ' '))}"
+        f"{escape(f' (judge {c.judge})' if c.judge else '')}: {escape(c.detail)}</li>"
         for c in checks
     )
     eval_ids = escape(", ".join(split.eval))
@@ -83,11 +83,13 @@ def write_harden_report(
     split: IntentSplit,
     output: TechniqueOutput,
     checks: Sequence[ClaimCheck] = (),
+    extra: str = "",
 ) -> Path:
-    """Write ``out/report.html``: the hardening section above the before/after comparison."""
+    """Write ``out/report.html``: the hardening section (then ``extra``, escaped HTML the caller
+    built, e.g. the demo's technique table) above the before/after comparison."""
     page = render_compare_html(comparison)
     section = harden_section(comparison, verdict, split, output, checks)
-    page = page.replace("<main>", "<main>\n" + section, 1)
+    page = page.replace("<main>", "<main>\n" + section + extra, 1)
     path = out / REPORT
     path.write_text(page, encoding="utf-8")
     return path

@@ -19,7 +19,13 @@ from safeforge.metrics._records import (
 )
 from safeforge.metrics.compare import Comparison, FlippedProbe, MetricDelta, compare_runs
 from safeforge.metrics.gate import Check, GateResult, gate
-from safeforge.metrics.stats import bootstrap_mean, mcnemar_exact, paired_bootstrap, wilson_interval
+from safeforge.metrics.stats import (
+    bootstrap_mean,
+    mcnemar_exact,
+    minimum_detectable_effect,
+    paired_bootstrap,
+    wilson_interval,
+)
 from safeforge.metrics.summarize import summarize
 from safeforge.metrics.tone import TonePolicy, check_tone, load_policy, tone, tone_verdicts
 
@@ -45,6 +51,7 @@ __all__ = [
     "gate",
     "load_policy",
     "mcnemar_exact",
+    "minimum_detectable_effect",
     "paired_bootstrap",
     "pick_refusal_judge",
     "summarize",

@@ -307,12 +307,16 @@ def compare_runs(
     alpha: float = ALPHA,
     seed: int = 0,
     labels: tuple[str, str] = ("A", "B"),
+    refusal_judge: str | None = None,
 ) -> Comparison:
-    """Compare run A (before) with run B (after); ``labels`` name them in reports (run dirs)."""
-    obs_a, _ = observe_run(a_attempts)
-    obs_b, _ = observe_run(b_attempts)
+    """Compare run A (before) with run B (after); ``labels`` name them in reports (run dirs);
+    ``refusal_judge`` picks whose refusal labels count in both (default: each run's preferred
+    judge, see ``pick_refusal_judge``)."""
+    obs_a, _ = observe_run(a_attempts, refusal_judge=refusal_judge)
+    obs_b, _ = observe_run(b_attempts, refusal_judge=refusal_judge)
     keys_a, keys_b = pairing_keys(obs_a, obs_b)
-    sum_a, sum_b = summarize(a_attempts, seed=seed), summarize(b_attempts, seed=seed)
+    sum_a = summarize(a_attempts, refusal_judge=refusal_judge, seed=seed)
+    sum_b = summarize(b_attempts, refusal_judge=refusal_judge, seed=seed)
     judges = (obs_a.refusal_judge, obs_b.refusal_judge)
     diverse = div.changes(
         *div.aligned_items(a_attempts, b_attempts, keys_a, keys_b, refusal_judges=judges, seed=seed)

@@ -14,7 +14,8 @@ from safeforge.errors import SafeforgeError
 from safeforge.metrics import _observe as o
 from safeforge.metrics import diversity as div
 from safeforge.metrics._records import Summary
-from safeforge.metrics.compare import Comparison
+from safeforge.metrics.compare import Comparison, MetricDelta
+from safeforge.metrics.stats import minimum_detectable_effect
 
 GATED_METRICS = (o.JRR, o.FRR, o.FRR_PARTIAL, o.QUALITY, o.TONE, o.LEAK, o.HALLUCINATION)
 
@@ -91,6 +92,15 @@ def _diversity_checks(comparison: Comparison, max_drop: float) -> list[Check]:
     return checks
 
 
+def _detectable(delta: MetricDelta) -> str:
+    """ ", smallest detectable regression X" for a rate, so a pass on few probes reads as weak."""
+    if delta.kind != "rate" or delta.a is None or delta.higher_is_better is None:
+        return ""
+    mde = minimum_detectable_effect(delta.a, delta.n_paired, rise=not delta.higher_is_better)
+    shown = "none within [0, 1]" if mde is None else f"{mde * 100:.1f} pp"
+    return f"; smallest regression detectable at 80% power: {shown}"
+
+
 def gate(
     summary: Summary,
     *,
@@ -125,7 +135,7 @@ def gate(
                 continue
             message = (
                 f"baseline {_fmt(delta.a)} -> {_fmt(delta.b)} over {delta.n_paired} shared probes, "
-                f"p = {delta.p_value:.3g} ({delta.direction})"
+                f"p = {delta.p_value:.3g} ({delta.direction}){_detectable(delta)}"
             )
             checks.append(
                 Check(

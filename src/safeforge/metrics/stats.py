@@ -8,6 +8,8 @@
 * Tango's score interval for a paired difference of rates and the score (asymptotic McNemar)
   test it inverts, so a before/after change's interval and its verdict cannot disagree.
 * Percentile bootstrap (seeded) for means of scores and for paired differences.
+* Minimum detectable effect of a rate: the smallest change a test of that size would find,
+  printed beside a "no significant regression" gate so a pass can be read for what it is.
 """
 
 from __future__ import annotations
@@ -124,6 +126,38 @@ def tango_interval(b: int, c: int, n: int, confidence: float = CONFIDENCE) -> tu
         return (low + high) / 2
 
     return root(z), root(-z)
+
+
+def minimum_detectable_effect(
+    p0: float, n: int, *, alpha: float = 0.05, power: float = 0.8, rise: bool = True
+) -> float | None:
+    """The smallest change ``|p1 - p0|`` (a rise, or with ``rise=False`` a fall) that a
+    two-sided two-proportion z-test at level ``alpha`` detects with probability ``power`` when
+    each run measures ``n`` probes (Fleiss' normal approximation, no continuity correction).
+
+    The runs of a before/after comparison are paired, and pairing only adds power when the two
+    runs' outcomes are positively correlated, so this is a conservative figure for the paired
+    tests the gate runs. ``None`` when ``n == 0`` or no change within [0, 1] is detectable.
+    """
+    if n <= 0:
+        return None
+    if not 0.0 <= p0 <= 1.0:
+        raise ValueError(f"p0 must be a rate in [0, 1], got {p0}")
+    base = p0 if rise else 1.0 - p0
+    z_a, z_b = NormalDist().inv_cdf(1 - alpha / 2), NormalDist().inv_cdf(power)
+
+    def detectable(p1: float) -> bool:
+        mean = (base + p1) / 2
+        need = z_a * math.sqrt(2 * mean * (1 - mean)) + z_b * math.sqrt(base * (1 - base) + p1 * (1 - p1))
+        return (p1 - base) * math.sqrt(n) >= need
+
+    if not detectable(1.0):
+        return None
+    low, high = base, 1.0
+    for _ in range(60):  # bisection: detectable() is monotone in p1 on (base, 1]
+        mid = (low + high) / 2
+        low, high = (low, mid) if detectable(mid) else (mid, high)
+    return high - base
 
 
 def bootstrap_mean(

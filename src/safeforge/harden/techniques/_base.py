@@ -132,6 +132,7 @@ class ClaimCheck(BaseModel):
     want: Want
     passed: bool
     detail: str
+    judge: str | None = Field(default=None, description="Whose refusal labels decided it (None: the run's).")
 
 
 @runtime_checkable
@@ -169,7 +170,13 @@ def _fmt(value: float | None, low: float | None = None, high: float | None = Non
 
 
 def check_claim(claim: Claim, comparison: Comparison) -> ClaimCheck:
-    """Decide one claim from ``comparison`` (missing metrics fail with a reason)."""
+    """Decide one claim from ``comparison`` (missing metrics fail with a reason); the check
+    names the refusal judge the comparison's metrics rest on."""
+    judge = comparison.a.refusal_judge
+    return _decide(claim, comparison).model_copy(update={"judge": judge})
+
+
+def _decide(claim: Claim, comparison: Comparison) -> ClaimCheck:
     a, b = comparison.a.metrics.get(claim.metric), comparison.b.metrics.get(claim.metric)
     delta = comparison.delta(claim.metric)
     if a is None or b is None or a.value is None or b.value is None or delta is None:

@@ -13,16 +13,24 @@ judge and the tone policy sort the samples:
 
 From that come TRL's two formats: SFT rows (``messages``, one accepted answer per prompt) and
 DPO pairs (``prompt`` / ``chosen`` / ``rejected``, accepted vs rejected answers to the same
-prompt). A harmful phrasing with no acceptable sample gets a templated refusal in the tone
-policy instead, counted in the data card; a benign prompt without a helpful sample is dropped
-(a template cannot stand in for real help), also counted. Benign contrast rows are mixed in at
-exactly ``benign_ratio`` of each dataset so that over-refusal does not grow.
+prompt). A harmful phrasing with no acceptable sample of its own borrows **the model's own
+accepted refusal of the same intent**: one of the accepted samples of the intent's plain
+request (chosen by a hash of the phrasing, so the borrowed refusals vary), or failing that of
+any other phrasing of the intent -- the model already refuses the plain ask well, and the
+jailbreak phrasings are taught to get the same answer (origin ``own_refusal``). Only when the
+model never refused that intent acceptably does the phrasing get a templated refusal
+(``fallback``), a last resort counted in the data card and printed as the fallback share. A
+benign prompt without a helpful sample is dropped (a template cannot stand in for real help),
+also counted. Benign contrast rows are mixed in at exactly ``benign_ratio`` of each dataset so
+that over-refusal does not grow.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import math
 import random
 import time
 from collections.abc import Sequence
@@ -49,7 +57,7 @@ from safeforge.records import Attempt, Completion, Label, Probe, Task
 from safeforge.targets import Generation, Target
 
 Kind = Literal["harmful", "benign"]
-Origin = Literal["sample", "fallback"]
+Origin = Literal["sample", "own_refusal", "fallback"]
 
 SAMPLE_CHUNK = 256
 
@@ -65,6 +73,13 @@ class RSConfig(BaseModel):
     max_new_tokens: int = Field(default=128, ge=1)
     benign_ratio: float = Field(
         default=0.3, ge=0.0, lt=1.0, description="Share of benign rows in each dataset."
+    )
+    benign_oversample: float = Field(
+        default=1.5,
+        ge=1.0,
+        description="Benign prompts sampled: this many times the benign rows the mix needs (a "
+        "seeded subset of the pool; all of it when it is smaller), so no sampling is spent on "
+        "contrast rows that would be cut anyway.",
     )
     refusal_judge: str = "rules"
     tone_policy: bool = Field(default=True, description="Accept only refusals that pass the tone policy.")
@@ -123,8 +138,13 @@ class DataCard(BaseModel):
     benign_prompts: int
     samples: int
     harmful_accepted_prompts: int = Field(description="Harmful phrasings with at least one accepted sample.")
+    own_refusal_targets: int = Field(
+        default=0,
+        description="Harmful phrasings whose target is the model's own accepted refusal of the same "
+        "intent (its plain request first, else another phrasing).",
+    )
     fallback_refusals: int = Field(description="Harmful phrasings that got a templated refusal instead.")
-    fallback_rate: float
+    fallback_rate: float = Field(description="fallback_refusals / harmful_prompts: the templated share.")
     benign_accepted_prompts: int
     benign_dropped: int = Field(description="Benign prompts without a helpful sample (not used).")
     sft_rows: int
@@ -144,7 +164,7 @@ class HardenData(BaseModel):
     """SFT rows and DPO pairs in TRL's conversational formats, with their data card.
 
     Each row also carries ``probe_id``, ``intent_id``, ``category``, ``kind`` (harmful /
-    benign) and ``origin`` (sample / fallback) for provenance; ``sft_dataset`` and
+    benign) and ``origin`` (sample / own_refusal / fallback) for provenance; ``sft_dataset`` and
     ``dpo_dataset`` keep only TRL's columns.
     """
 
@@ -254,6 +274,16 @@ async def collect_async(
     ]
 
 
+def benign_subset(benign: Sequence[Probe], n_harmful: int, cfg: RSConfig) -> list[Probe]:
+    """The benign prompts worth sampling: ``benign_oversample`` times the rows the mix needs
+    (seeded, pool order kept), or the whole pool when that is smaller."""
+    want = math.ceil(n_benign_for(n_harmful, cfg.benign_ratio) * cfg.benign_oversample)
+    if want >= len(benign):
+        return list(benign)
+    keep = {p.id for p in random.Random(f"benign\0{cfg.seed}").sample(list(benign), want)}
+    return [p for p in benign if p.id in keep]
+
+
 def n_benign_for(n_harmful: int, ratio: float) -> int:
     """Benign rows so that benign / (harmful + benign) equals ``ratio`` (to the nearest row)."""
     return round(n_harmful * ratio / (1.0 - ratio)) if ratio > 0 else 0
@@ -289,12 +319,12 @@ def assemble(
 ) -> tuple[list[Any], list[Any], dict[str, int]]:
     """SFT rows and DPO pairs (each as (row, meta)), plus the counts for the data card."""
     sft_h, dpo_h, benign_sft, benign_dpo = [], [], [], []
-    counts = {"fallback": 0, "no_rejected": 0, "synthetic_rejected": 0, "benign_dropped": 0}
+    counts = {"fallback": 0, "own": 0, "no_rejected": 0, "synthetic_rejected": 0, "benign_dropped": 0}
+    own = own_refusals(harmful)
     for r in harmful:
-        good = r.accepted
-        origin: Origin = "sample" if good else "fallback"
-        answer = good[0] if good else templated_refusal(r.probe.prompt, seed=cfg.seed)
-        counts["fallback"] += not good
+        origin, answer = _target(r, own, cfg.seed)
+        counts["fallback"] += origin == "fallback"
+        counts["own"] += origin == "own_refusal"
         assistant = {"role": "assistant", "content": answer}
         sft_h.append(({"messages": [*_turns(r.probe), assistant]}, _meta(r.probe, "harmful", origin)))
         bad = r.rejected()
@@ -328,6 +358,29 @@ def assemble(
     return sft, dpo, counts
 
 
+def own_refusals(harmful: Sequence[PromptResult]) -> dict[str, list[str]]:
+    """Per intent, the model's accepted refusals: those of its plain request first, then those
+    of its other phrasings (each list deduplicated, order kept)."""
+    out: dict[str, list[str]] = {}
+    for plain_first in (True, False):
+        for r in harmful:
+            if (r.probe.variant == "plain") == plain_first:
+                bucket = out.setdefault(r.probe.intent_id, [])
+                bucket += [t for t in r.accepted if t not in bucket]
+    return out
+
+
+def _target(r: PromptResult, own: dict[str, list[str]], seed: int) -> tuple[Origin, str]:
+    """(origin, answer) of one harmful phrasing's SFT target; see the module docstring."""
+    if r.accepted:
+        return "sample", r.accepted[0]
+    borrowed = own.get(r.probe.intent_id, [])
+    if borrowed:
+        index = int.from_bytes(hashlib.sha256(f"{seed}\0{r.probe.id}".encode()).digest()[:4], "big")
+        return "own_refusal", borrowed[index % len(borrowed)]
+    return "fallback", templated_refusal(r.probe.prompt, seed=seed)
+
+
 def _assistant(text: str) -> dict[str, str]:
     return {"role": "assistant", "content": text}
 
@@ -342,7 +395,9 @@ async def build_rejection_sampling_data_async(
     """Sample, judge, keep, and emit TRL datasets for the train-side ``pool`` of ``split``."""
     cfg = cfg or RSConfig()
     harmful = await collect_async(target, pool.harmful, "harmful", cfg, progress)
-    benign = await collect_async(target, pool.benign, "benign", cfg, progress)
+    benign = await collect_async(
+        target, benign_subset(pool.benign, len(harmful), cfg), "benign", cfg, progress
+    )
     sft, dpo, counts = assemble(harmful, benign, cfg)
     n_h = len(harmful)
     card = DataCard(
@@ -353,7 +408,8 @@ async def build_rejection_sampling_data_async(
         harmful_prompts=n_h,
         benign_prompts=len(benign),
         samples=(n_h + len(benign)) * cfg.k,
-        harmful_accepted_prompts=n_h - counts["fallback"],
+        harmful_accepted_prompts=n_h - counts["fallback"] - counts["own"],
+        own_refusal_targets=counts["own"],
         fallback_refusals=counts["fallback"],
         fallback_rate=counts["fallback"] / n_h if n_h else 0.0,
         benign_accepted_prompts=len(benign) - counts["benign_dropped"],
@@ -417,7 +473,9 @@ class RejectionSampling:
         ctx.log(
             f"{card.harmful_prompts} harmful + {card.benign_prompts} benign phrasings"
             f" × {self.cfg.k} samples; "
-            f"templated refusal fallback for {card.fallback_refusals} ({card.fallback_rate:.0%}); "
+            f"{card.harmful_accepted_prompts} harmful phrasings kept a sample of their own, "
+            f"{card.own_refusal_targets} borrowed the model's own refusal of the same intent, "
+            f"templated fallback for {card.fallback_refusals} ({card.fallback_rate:.0%}); "
             f"{card.sft_rows} SFT rows, {card.dpo_pairs} DPO pairs"
         )
         started = time.perf_counter()
