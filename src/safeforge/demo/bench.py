@@ -58,6 +58,16 @@ DEMO_OPTIONS: dict[str, dict[str, Any]] = {
         "max_new_tokens": BUDGET.max_new_tokens,
         "benign_ratio": 0.3,
     },
+    # the entries below were set by the testbed to the budget's counts and lengths; their
+    # owners may refine them within it
+    "constitutional": {  # 2 samples + 1 critique + 1 revision per prompt
+        "k": 2,
+        "rounds": 1,
+        "max_new_tokens": BUDGET.max_new_tokens,
+        "helper_max_new_tokens": BUDGET.max_new_tokens,
+    },
+    "critic-rerank": {"n": BUDGET.inference_calls},
+    "reward-shaping": {"screen_max_new_tokens": BUDGET.max_new_tokens},
 }
 """Technique name -> the options it runs with on the demo (within :data:`BUDGET`)."""
 
