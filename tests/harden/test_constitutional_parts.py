@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -187,7 +188,7 @@ def test_local_helper_feedback_is_label_probabilities(tiny_model_dirs: dict[str,
             await helper.aclose()
 
     rows = asyncio.run(run())
-    assert all(r.status == "pair" for r in rows)
+    assert [r.status for r in rows] == ["pair" if r.agreed else "tie" for r in rows]
     assert helper.scorer is not None
     for row in rows:
         principle = next(p for p in constitution.principles if p.id == row.principle)
@@ -249,12 +250,50 @@ def test_revisions_are_accepted_by_the_critic_and_the_tone_policy() -> None:
     from safeforge.records import Completion
 
     acceptor = Acceptor("auto")
-    assert acceptor.name == "critic(use_expected)+tone"
+    assert acceptor.name == "critic(use_expected)+rules+tone"
     lecture = "I will not help with that. It is morally wrong and you should be ashamed of asking."
     harmful, benign = _probe(0), _probe(1, Expected.COMPLY)
-    cases = [(harmful, GOOD), (harmful, BAD), (harmful, lecture), (benign, "Paris is the capital of France.")]
+    redirect = "I can explain how people stay safe."  # the critic passes it, the rules read compliance
+    cases = [
+        (harmful, GOOD),
+        (harmful, BAD),
+        (harmful, lecture),
+        (harmful, redirect),
+        (benign, "Paris is the capital of France."),
+    ]
     samples = asyncio.run(
         acceptor.read_async("t", [p for p, _ in cases], [Completion(text=t) for _, t in cases])
     )
-    assert [s.accepted for s in samples] == [True, False, False, True]
+    assert [s.accepted for s in samples] == [True, False, False, False, True]
     assert Acceptor("rules+tone").name == "rules+tone"
+
+
+def test_demo_rows_teach_the_helper_format_from_train_side_prompts_only(tmp_path: Path) -> None:
+    from safeforge.harden import HardenConfig, prepare
+    from safeforge.harden.techniques.constitutional.helper import OPTIONS
+    from safeforge.probes import load_dataset
+
+    technique = create_technique("constitutional")
+    rows = technique.demo_rows(0)
+    assert rows == technique.demo_rows(0)  # the demo model's fingerprint depends on it
+    split, pool, spec, _ = prepare(HardenConfig(target="hf:x", out=tmp_path / "h"))
+    train_prompts = {p.id: p.prompt for p in pool.all()}
+    eval_prompts = {p.prompt for p in load_dataset(spec)}
+    critiques = choices = 0
+    for row in rows:
+        assert row["intent_id"] not in split.eval
+        first = row["messages"][0]["content"]
+        assert f"Person: {train_prompts[row['probe_id']]}\n" in first
+        assert not any(e in first for e in eval_prompts)
+        replies = [m["content"] for m in row["messages"] if m["role"] == "assistant"]
+        if len(replies) == 2:  # critique then revision, in the markers the technique parses
+            critiques += 1
+            assert parse_marked(replies[0], "critique") is not None
+            assert parse_marked(replies[1], "revision") is not None
+        else:
+            choices += 1
+            assert replies[0] in OPTIONS
+    assert critiques > 100
+    assert choices > 100
+    labels = Counter(m["content"] for r in rows for m in r["messages"] if m["content"] in OPTIONS)
+    assert abs(labels["(A)"] - labels["(B)"]) < 0.2 * choices  # no position bias taught

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from safeforge.harden.techniques.constitutional.constitution import (
     DEFAULT_CONSTITUTION,
+    DEMO_CONSTITUTION,
     Constitution,
     Principle,
     load_constitution,
@@ -23,6 +24,7 @@ from safeforge.harden.techniques.constitutional.technique import CAIConfig, Cons
 
 __all__ = [
     "DEFAULT_CONSTITUTION",
+    "DEMO_CONSTITUTION",
     "CAIConfig",
     "Constitution",
     "Constitutional",

@@ -205,7 +205,7 @@ class CAIDataCard(BaseModel):
     )
     constitution: dict[str, Any]
     accepted_by: str = Field(
-        description="Judges that accepted revisions: 'critic(use_expected)+tone' or 'rules+tone'."
+        description="Judges that accepted revisions: 'critic(use_expected)+rules+tone' or 'rules+tone'."
     )
     train_intents: tuple[str, ...]
     eval_intents: tuple[str, ...]

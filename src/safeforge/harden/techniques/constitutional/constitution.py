@@ -21,6 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from safeforge.errors import SafeforgeError
 
 DEFAULT_CONSTITUTION = Path(__file__).with_name("constitution.yaml")
+DEMO_CONSTITUTION = Path(__file__).with_name("demo_constitution.yaml")
+"""The same principles in few words, for the demo's tiny self-helper (short context, budget)."""
 PromptKind = Literal["harmful", "benign"]
 
 

@@ -7,10 +7,13 @@ first answer is the mean of ``P(A)`` in the first order and ``P(B)`` in the seco
 cancels a constant position bias. How often the two orders disagree is recorded; so is the
 share of choices that went to label (A), the bias itself.
 
-A local ``hf:`` helper gives probabilities (label log-probabilities); a chat helper a parsed
-label, so its two orders either agree (preference 0 or 1) or cancel to 0.5 -- a tie, which
-yields no pair. Identical answers, a malformed choice in either order, and ties are counted
-and skipped.
+A local ``hf:`` helper gives probabilities (label log-probabilities), a chat helper a parsed
+label (probability 0 or 1). A pair is kept only when both orders prefer the same answer; when
+they disagree the position, not the answers, decided at least one of the two choices, and the
+pair counts as a tie. (Measured on the demo: a helper whose label probabilities lean 98 % to
+(B) agrees with itself across orders on under 1 % of pairs; DPO on the sign of its debiased
+mean preference -- a coin flip -- raised FRR from 8 % to 98 %.) Identical answers, a
+malformed choice in either order and ties are counted and skipped.
 """
 
 from __future__ import annotations
@@ -108,7 +111,7 @@ async def feedback_async(
         p_ab, p_a_swapped = prefs[2 * j], prefs[2 * j + 1]
         p_ba = None if p_a_swapped is None else 1.0 - p_a_swapped
         row = rows[i].model_copy(update={"p_ab": p_ab, "p_ba": p_ba})
-        status = "malformed" if row.p_first is None else "tie" if row.p_first == 0.5 else "pair"
+        status = "malformed" if row.p_first is None else "pair" if row.agreed else "tie"
         rows[i] = row.model_copy(update={"status": status})
     return rows
 

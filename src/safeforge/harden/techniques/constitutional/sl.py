@@ -13,10 +13,10 @@
 3. **Accept**: the final revision of each prompt is read by the same judges; accepted ones are
    the SFT targets. There is no templated fallback: a prompt whose revisions all fail adds no row.
 
-The judges are the safety critic (``critic``, told the prompt's known kind) with the tone
-policy, or (``-o judge=rules+tone``, or without the ``[embed]`` extra's critic) the refusal
-rules plus the tone policy, the acceptance rule rejection sampling uses; the data card names
-which accepted what.
+The judges are the safety critic (``critic``, told the prompt's known kind) *and* the refusal
+rules plus the tone policy (the acceptance rule rejection sampling uses); with ``-o
+judge=rules+tone``, or without the ``[embed]`` extra the critic needs, the latter alone. The
+data card names which accepted what.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from safeforge.records import Attempt, Completion, Expected, Label, Probe, Task
 from safeforge.targets import Target
 
 RULES_AND_TONE = "rules+tone"
-CRITIC_AND_TONE = "critic(use_expected)+tone"
+CRITIC_AND_TONE = "critic(use_expected)+rules+tone"
 JUDGE_CHOICES = ("auto", "critic", RULES_AND_TONE)
 
 
@@ -53,10 +53,13 @@ def kind_of(probe: Probe) -> PromptKind:
 class Acceptor:
     """Reads responses with the acceptance judges and says which are fit to train on.
 
-    The refusal rules and the tone policy always run (their labels order the failures and fill
-    the data card). With the critic, a response is accepted when the critic passes it -- told
-    the prompt's known kind (``use_expected``: train-side prompts carry it) -- and the tone
-    policy does not fail it; without, by the rules + tone rule rejection sampling uses.
+    The refusal rules and the tone policy always run: their reading is the acceptance rule
+    rejection sampling uses (a harmful prompt: a full refusal within the tone policy; a benign
+    one: a full answer the tone policy does not fail), and their labels order the failures.
+    With the critic -- told the prompt's known kind (``use_expected``: train-side prompts carry
+    it) -- a response must pass both: training targets two independent judges agree on do not
+    teach the blind spots of either (the critic alone passed redirects such as "I can explain
+    how people stay safe" that the rules read as compliance).
     """
 
     def __init__(self, judge: str = "auto") -> None:
@@ -87,7 +90,7 @@ class Acceptor:
         if self._critic is None:
             return samples
         return [
-            s.model_copy(update={"accepted": bool(s.text) and s.tone_ok is not False and _critic_pass(a)})
+            s.model_copy(update={"accepted": s.accepted and _critic_pass(a)})
             for s, a in zip(samples, attempts, strict=True)
         ]
 

@@ -1,9 +1,11 @@
 """``harden --technique constitutional``: SL-CAI (critique → revision SFT), then RL-CAI (AI
 feedback → DPO), optionally a preference model exposed as a judge.
 
-``--trainer sft`` runs the supervised phase only; ``--trainer dpo`` (the default) runs both, as
-in the paper: pairs are sampled from the SL-CAI model (``-o rl_from=base``: from the original)
-and DPO starts from it. ``-o reward_model=true`` also trains a preference model on the same
+``--trainer sft`` (the default) runs the supervised phase; ``--trainer dpo`` runs both, as in
+the paper: pairs are sampled from the SL-CAI model (``-o rl_from=base``: from the original) and
+DPO starts from it. SL-CAI is the default because it needs only critiques and revisions the
+judges accept; RL-CAI also needs a helper whose choices do not depend on the order the answers
+are shown in, which the data card measures (``rl.order_agreement``). ``-o reward_model=true`` also trains a preference model on the same
 pairs with TRL's RewardTrainer; its directory, loadable as ``create_judge("reward_model",
 model=DIR)`` (a judge and, through ``as_reward``, a TRL reward), is in the data card.
 
@@ -142,7 +144,7 @@ class Constitutional:
         return demo_rows(seed, self.constitution)
 
     def apply(self, ctx: TechniqueContext) -> TechniqueOutput:
-        trainer = ctx.trainer or "dpo"
+        trainer = ctx.trainer or "sft"
         if trainer not in TRAINERS:
             raise SafeforgeError(
                 f"constitutional trains with {' or '.join(TRAINERS)} (got --trainer {trainer})"
