@@ -5,9 +5,11 @@ feedback → DPO), optionally a preference model exposed as a judge.
 the paper: pairs are sampled from the SL-CAI model (``-o rl_from=base``: from the original) and
 DPO starts from it. SL-CAI is the default because it needs only critiques and revisions the
 judges accept; RL-CAI also needs a helper whose choices do not depend on the order the answers
-are shown in, which the data card measures (``rl.order_agreement``). ``-o reward_model=true`` also trains a preference model on the same
-pairs with TRL's RewardTrainer; its directory, loadable as ``create_judge("reward_model",
-model=DIR)`` (a judge and, through ``as_reward``, a TRL reward), is in the data card.
+are shown in, which the data card measures (``rl.order_agreement``).
+
+``-o reward_model=true`` also trains a preference model on the AI-feedback pairs with TRL's
+RewardTrainer; its directory, loadable as ``create_judge("reward_model", model=DIR)`` (a judge
+and, through ``as_reward``, a TRL reward), is in the data card.
 
 Every stage writes its file under ``work_dir/data`` (or its model under ``work_dir/train``)
 and is reused on a rerun::
