@@ -107,9 +107,10 @@ class OnlineJudging:
     """Judges committed attempts while the scan generates and feeds them to a report builder
     (see the module doc). ``offer`` is the writer's commit listener; ``run_async`` the task."""
 
-    def __init__(self, specs: Sequence[str | Judge], writer: AttemptWriter) -> None:
+    def __init__(self, specs: Sequence[str | Judge], writer: AttemptWriter, *, report: bool = True) -> None:
         self._specs = specs
         self._writer = writer
+        self._reporting = report
         self._queue: deque[Attempt] = deque()
         self._wake = asyncio.Event()
         self._closed = False
@@ -135,23 +136,29 @@ class OnlineJudging:
 
         judges = await asyncio.to_thread(create_judges, self._specs)
         self.facts = assumed_facts(judges)
-        self.report = ReportBuilder(self.facts)
-        prepared = asyncio.ensure_future(asyncio.to_thread(self.report.prepare))
-        while True:
+        preparing: asyncio.Future[None] | None = None
+        if self._reporting:
+            self.report = ReportBuilder(self.facts)
+            preparing = asyncio.ensure_future(asyncio.to_thread(self.report.prepare))
+        while self._queue or not self._closed:
             if not self._queue:
-                if self._closed:
-                    await prepared
-                    return
                 self._wake.clear()
                 await self._wake.wait()
                 continue
             chunk = [self._queue.popleft() for _ in range(min(ONLINE_CHUNK, len(self._queue)))]
-            verdicts = await judge_async(judges, chunk)
-            if verdicts and self._writer.store is not None:
-                self._writer.store.add_verdicts(verdicts)
+            await self._judge_async(judges, chunk)
+            await asyncio.sleep(0)  # let the event loop serve responses between chunks
+        if preparing is not None:
+            await preparing
+
+    async def _judge_async(self, judges: Sequence[Judge], chunk: list[Attempt]) -> None:
+        """Judge ``chunk``, store its verdicts in one transaction, feed the report."""
+        verdicts = await judge_async(judges, chunk)
+        if verdicts and self._writer.store is not None:
+            self._writer.store.add_verdicts(verdicts)
+        if self.report is not None:
             for a in chunk:
                 self.report.add(a.model_copy(update={"verdicts": tuple(verdicts.get(a.probe.id, ()))}))
-            await asyncio.sleep(0)  # let the event loop serve responses between chunks
 
     def finished_report(self, stored: int) -> ReportBuilder | None:
         """The online report builder if it saw every one of the ``stored`` attempts with every

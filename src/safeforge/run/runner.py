@@ -89,7 +89,8 @@ async def scan_async(config: ScanConfig, *, progress: bool | None = None) -> Run
             target = create_target(config.target, config.target_options())
             try:
                 writer = AttemptWriter(config.run_dir, meta)
-                online = OnlineJudging(config.judges, writer) if config.judges and fresh else None
+                judges = config.judges if fresh else []  # a resumed run is judged from the store
+                online = OnlineJudging(judges, writer, report=config.report) if judges else None
                 todo = _todo(plan, None if fresh else store_path(config.run_dir))
                 counts = (plan.n, done)
                 await _generate_async(
