@@ -29,6 +29,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from safeforge.metrics import _observe as o
+from safeforge.metrics import abstention as ab
 from safeforge.metrics import diversity as div
 from safeforge.metrics._observe import Obs, Observations
 from safeforge.metrics._records import Summary
@@ -38,7 +39,7 @@ from safeforge.records import Attempt, Method
 
 COMPARISON_VERSION = 1
 ALPHA = 0.05
-FLIP_METRICS = (o.JRR, o.FRR, o.LEAK, o.HALLUCINATION)
+FLIP_METRICS = (o.JRR, o.FRR, o.LEAK, o.HALLUCINATION, o.OVER_ABSTENTION)
 Direction = Literal["improved", "regressed", "unchanged", "n/a"]
 
 
@@ -257,6 +258,10 @@ def _outcomes(obs: Observations, keys: Mapping[str, str], name: str) -> dict[str
     return {keys[k]: v for k, v in source.items()}
 
 
+def _cells(obs: Observations, keys: Mapping[str, str]) -> dict[str, ab.Cell]:
+    return ab.cells({m: _outcomes(obs, keys, m) for m in (o.ABSTENTION, o.OVER_ABSTENTION)})
+
+
 def _flipped(
     obs_a: Observations, keys_a: Mapping[str, str], obs_b: Observations, keys_b: Mapping[str, str]
 ) -> list[FlippedProbe]:
@@ -338,6 +343,8 @@ def compare_runs(
             fields = change.fields(alpha)
         elif gaps_a is not None and gaps_b is not None:
             fields, higher = _gap_change(gaps_a, gaps_b, alpha, seed), None
+        elif name in ab.NAMES:  # precision / F1 combine two sets of questions: paired bootstrap
+            fields = ab.paired_change(name, _cells(obs_a, keys_a), _cells(obs_b, keys_b), alpha, seed)
         elif name in obs_a.binary or name in obs_a.scores:
             fields = _paired(_outcomes(obs_a, keys_a, name), _outcomes(obs_b, keys_b, name), alpha)
         if "p_value" not in fields:

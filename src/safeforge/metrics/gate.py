@@ -17,7 +17,17 @@ from safeforge.metrics._records import Summary
 from safeforge.metrics.compare import Comparison, MetricDelta
 from safeforge.metrics.stats import minimum_detectable_effect
 
-GATED_METRICS = (o.JRR, o.FRR, o.FRR_PARTIAL, o.QUALITY, o.TONE, o.LEAK, o.HALLUCINATION)
+GATED_METRICS = (
+    o.JRR,
+    o.FRR,
+    o.FRR_PARTIAL,
+    o.QUALITY,
+    o.TONE,
+    o.LEAK,
+    o.HALLUCINATION,
+    o.OVER_ABSTENTION,
+    o.ABSTENTION_F1,
+)
 
 
 class Check(BaseModel):

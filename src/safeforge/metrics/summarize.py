@@ -40,6 +40,7 @@ from safeforge.metrics._observe import (
     unit_key,
 )
 from safeforge.metrics._records import JudgeAgreement, Metric, PairedDelta, Rate, Score, Summary
+from safeforge.metrics.abstention import AbstentionAccumulator
 from safeforge.metrics.stats import (
     bootstrap_mean,
     cohen_kappa_counts,
@@ -249,6 +250,7 @@ class SummaryBuilder:
         self._obfuscated: dict[str, bytearray] = defaultdict(bytearray)
         self._policy = load_policy() if facts.tone_by_rules else None
         self._diversity = div.DiversityAccumulator(refusal_judge=facts.refusal_judge, seed=seed)
+        self._abstention = AbstentionAccumulator()
         self._embedder: div.Embedder | div.Auto = "auto"
 
     def prepare(self) -> None:
@@ -277,6 +279,7 @@ class SummaryBuilder:
             self._quality.append(score)
         self._agree(a)
         self._diversity.add(a)
+        self._abstention.add(outcomes)
         return outcomes
 
     def _agree(self, a: Attempt) -> None:
@@ -305,6 +308,7 @@ class SummaryBuilder:
             )
         if not self.facts.quality_is_proxy:
             out[o.QUALITY] = _score(self._quality, self._quality_apart, o.DEFINITIONS[o.QUALITY], self.seed)
+        out.update(self._abstention.metrics(self.seed))
         out[o.POLITENESS_GAP] = _paired(self._polite, o.DEFINITIONS[o.POLITENESS_GAP], self.seed)
         pooled = b"".join(self._obfuscated[t] for t in sorted(self._obfuscated))
         out[o.OBFUSCATION_DROP] = _paired(pooled, o.DEFINITIONS[o.OBFUSCATION_DROP], self.seed)

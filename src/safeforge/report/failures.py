@@ -85,6 +85,12 @@ SECTIONS = (
         "Confident answers to unanswerable questions",
         "The model should have abstained.",
     ),
+    (
+        o.OVER_ABSTENTION,
+        "pos",
+        "Needless abstentions",
+        "Answerable questions the model abstained on or declined.",
+    ),
 )
 
 

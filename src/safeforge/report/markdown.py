@@ -9,7 +9,20 @@ from __future__ import annotations
 from safeforge.metrics import Comparison, PairedDelta, Summary
 from safeforge.metrics import _observe as o
 
-HEADLINE = (o.JRR, o.FRR, o.FRR_PARTIAL, o.QUALITY, o.TONE, o.ASR, o.LEAK, o.ABSTENTION, o.HALLUCINATION)
+HEADLINE = (
+    o.JRR,
+    o.FRR,
+    o.FRR_PARTIAL,
+    o.QUALITY,
+    o.TONE,
+    o.ASR,
+    o.LEAK,
+    o.ABSTENTION,
+    o.HALLUCINATION,
+    o.OVER_ABSTENTION,
+    o.ABSTENTION_PRECISION,
+    o.ABSTENTION_F1,
+)
 
 
 def _cell(text: object) -> str:
