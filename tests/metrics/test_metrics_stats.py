@@ -6,6 +6,7 @@ import math
 from itertools import product
 from statistics import NormalDist
 
+import numpy as np
 import pytest
 
 from safeforge.metrics.stats import (
@@ -176,3 +177,52 @@ def test_minimum_detectable_effect_matches_the_tabled_sample_size() -> None:
     assert minimum_detectable_effect(0.10, 48) > 0.2  # type: ignore[operator]
     assert minimum_detectable_effect(0.5, 10) is None
     assert minimum_detectable_effect(0.1, 0) is None
+
+
+def _auroc_by_pairs(scores: list[float], labels: list[bool]) -> tuple[float, float]:
+    """AUC by counting every (positive, negative) pair (ties half) and DeLong's variance from its
+    structural components, each computed pair by pair."""
+    pos = [s for s, y in zip(scores, labels, strict=True) if y]
+    neg = [s for s, y in zip(scores, labels, strict=True) if not y]
+
+    def psi(a: float, b: float) -> float:
+        return 1.0 if a > b else 0.5 if a == b else 0.0
+
+    v10 = [sum(psi(x, y) for y in neg) / len(neg) for x in pos]
+    v01 = [sum(psi(x, y) for x in pos) / len(pos) for y in neg]
+    auc = sum(v10) / len(v10)
+
+    def var(values: list[float]) -> float:
+        mean = sum(values) / len(values)
+        return sum((v - mean) ** 2 for v in values) / (len(values) - 1)
+
+    return auc, var(v10) / len(pos) + var(v01) / len(neg)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_auroc_matches_pair_counting_and_delong_by_brute_force(seed: int) -> None:
+    from safeforge.metrics.stats import auroc, z_value
+
+    rng = np.random.default_rng(seed)
+    labels = [bool(v) for v in rng.integers(0, 2, size=60)]
+    # coarse scores so that ties occur, shifted up for positives
+    scores = [float(np.round(rng.normal(0.6 if y else 0.0, 1.0), 1)) for y in labels]
+    result = auroc(scores, labels)
+    assert result is not None
+    auc, low, high = result
+    ref_auc, ref_var = _auroc_by_pairs(scores, labels)
+    assert auc == pytest.approx(ref_auc)
+    half = z_value() * math.sqrt(ref_var)
+    assert low == pytest.approx(max(0.0, ref_auc - half))
+    assert high == pytest.approx(min(1.0, ref_auc + half))
+
+
+def test_auroc_edge_cases() -> None:
+    from safeforge.metrics.stats import auroc
+
+    assert auroc([0.1, 0.9], [False, True]) == (1.0, 1.0, 1.0)  # one of each: no variance
+    assert auroc([0.3, 0.3, 0.3], [True, False, True])[0] == 0.5  # type: ignore[index]  # all tied
+    assert auroc([0.2, 0.4], [True, True]) is None  # no negatives
+    perfect_inverse = auroc([3.0, 2.0, 1.0, 0.0], [False, False, True, True])
+    assert perfect_inverse is not None
+    assert perfect_inverse[0] == 0.0

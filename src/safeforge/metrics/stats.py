@@ -8,6 +8,8 @@
 * Tango's score interval for a paired difference of rates and the score (asymptotic McNemar)
   test it inverts, so a before/after change's interval and its verdict cannot disagree.
 * Percentile bootstrap (seeded) for means of scores and for paired differences.
+* AUROC (the Mann-Whitney probability that a positive outranks a negative, ties half) with
+  DeLong's variance, for how well an uncertainty estimate separates wrong answers from right ones.
 * Minimum detectable effect of a rate: the smallest change a test of that size would find,
   printed beside a "no significant regression" gate so a pass can be read for what it is.
 """
@@ -228,3 +230,39 @@ def cohen_kappa_counts(counts: Mapping[tuple[str, str], int]) -> float | None:
     if expected >= 1.0:
         return None
     return (observed - expected) / (1 - expected)
+
+
+def _midranks(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """1-based ranks of ``values``, tied values sharing the mean of their ranks."""
+    order = np.argsort(values, kind="mergesort")
+    ordered = values[order]
+    ranks = np.empty(len(values))
+    start = 0
+    while start < len(values):
+        end = start
+        while end + 1 < len(values) and ordered[end + 1] == ordered[start]:
+            end += 1
+        ranks[order[start : end + 1]] = (start + end) / 2 + 1
+        start = end + 1
+    return ranks
+
+
+def auroc(
+    scores: Sequence[float], labels: Sequence[bool], confidence: float = CONFIDENCE
+) -> tuple[float, float, float] | None:
+    """``(auc, low, high)``: the area under the ROC curve of ``scores`` for ``labels`` (higher
+    score = more likely positive), i.e. P(a random positive scores above a random negative) with
+    ties counted half, and DeLong's (1988) interval (normal, clipped to [0, 1]) from midranks.
+    ``None`` when either class is empty."""
+    x = np.asarray([s for s, y in zip(scores, labels, strict=True) if y], dtype=float)
+    y = np.asarray([s for s, y in zip(scores, labels, strict=True) if not y], dtype=float)
+    m, n = len(x), len(y)
+    if not m or not n:
+        return None
+    pooled = _midranks(np.concatenate([x, y]))
+    v10 = (pooled[:m] - _midranks(x)) / n  # per positive: share of negatives it outranks
+    v01 = 1 - (pooled[m:] - _midranks(y)) / m  # per negative: share of positives outranking it
+    auc = float(v10.mean())
+    var = (float(v10.var(ddof=1)) / m if m > 1 else 0.0) + (float(v01.var(ddof=1)) / n if n > 1 else 0.0)
+    half = z_value(confidence) * math.sqrt(var)
+    return auc, max(0.0, auc - half), min(1.0, auc + half)

@@ -15,6 +15,8 @@ failing after all retries (the endpoint died mid-run).
 
 ``generate_n_async`` draws several candidates per probe for best-of-N reranking: one request
 with ``n`` where the endpoint honours it, else that many requests in parallel.
+``sample_logprobs_async`` draws answers with their tokens' logprobs, for the uncertainty
+estimators (``safeforge.judges.uncertainty``).
 
 The API key comes from the environment variable named by ``api_key_env`` and is never
 logged, stored or echoed in an error message.
@@ -172,12 +174,32 @@ class OpenAITarget:
         )
         return [*got, *(r[0] for r in rest)][:n]
 
+    async def sample_logprobs_async(
+        self, probe: Probe, n: int, top_logprobs: int = 5
+    ) -> list[tuple[Completion, list[list[float]] | None]]:
+        """``n`` sampled answers to ``probe``, each with its tokens' logprobs as one
+        ``[chosen, *top_logprobs]`` list per token (``None`` where the endpoint sent none). One
+        request per answer, seeded ``seed``, ``seed + 1``, … (endpoints that ignore ``n`` work too)."""
+        gen = self.options.generation
+
+        async def one(seed: int | None) -> tuple[Completion, list[list[float]] | None]:
+            raw: list[Any] = []
+            payload = self._payload(probe, gen.model_copy(update={"seed": seed}))
+            completion = (
+                await self._send_async({**payload, "logprobs": True, "top_logprobs": top_logprobs}, raw)
+            )[0]
+            return completion, _token_logprobs(raw[0]) if raw else None
+
+        seeds = [None if gen.seed is None else gen.seed + j for j in range(n)]
+        return list(await asyncio.gather(*(one(s) for s in seeds)))
+
     def _payload(self, probe: Probe, generation: Generation | None) -> dict[str, Any]:
         base = self._payload_base if generation is None else _generation_payload(self.model, generation)
         return {**base, "messages": [{"role": m.role, "content": m.content} for m in probe.messages]}
 
-    async def _send_async(self, payload: dict[str, Any]) -> list[Completion]:
-        """POST ``payload`` with retries: every choice of the answer, or one errored Completion."""
+    async def _send_async(self, payload: dict[str, Any], raw: list[Any] | None = None) -> list[Completion]:
+        """POST ``payload`` with retries: every choice of the answer, or one errored Completion
+        (``raw``, when given, receives the JSON body of the answer)."""
         async with self._semaphore:
             error = ""
             failed_on: set[int] = set()
@@ -188,7 +210,7 @@ class OpenAITarget:
                 self._in_flight[url] += 1
                 start = time.perf_counter()
                 try:
-                    return await self._post_async(url, payload, attempt, start)
+                    return await self._post_async(url, payload, attempt, start, raw)
                 except _Retry as retry:
                     error = retry.error
                     failed_on.add(url)
@@ -217,7 +239,7 @@ class OpenAITarget:
         return index
 
     async def _post_async(
-        self, url: int, payload: dict[str, Any], attempt: int, start: float
+        self, url: int, payload: dict[str, Any], attempt: int, start: float, raw: list[Any] | None = None
     ) -> list[Completion]:
         """One HTTP round trip to ``self.urls[url]``: the answer's choices (or one errored
         Completion), ``_Retry`` for transient failures, or ``SafeforgeError`` for failures that
@@ -227,6 +249,8 @@ class OpenAITarget:
             async with self._client().post(self.urls[url], json=payload) as resp:
                 if resp.status == 200:
                     data = await resp.json(content_type=None)
+                    if raw is not None:
+                        raw.append(data)
                     self._any_success = True
                     self._failure_streak = 0
                     return _parse(data, time.perf_counter() - start, attempt)
@@ -288,6 +312,18 @@ def _parse(data: Any, latency_s: float, retries: int) -> list[Completion]:
         )
         for i, (finish, text) in enumerate(choices)
     ]
+
+
+def _token_logprobs(data: Any) -> list[list[float]] | None:
+    """``[chosen, *top]`` logprobs per token of the first choice (OpenAI's ``logprobs.content``)."""
+    try:
+        content = data["choices"][0]["logprobs"]["content"]
+        return [
+            [float(t["logprob"]), *(float(x["logprob"]) for x in t.get("top_logprobs") or ())]
+            for t in content
+        ]
+    except (KeyError, TypeError, IndexError, ValueError):
+        return None
 
 
 def _generation_payload(model: str, gen: Generation) -> dict[str, Any]:
