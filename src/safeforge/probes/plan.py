@@ -5,7 +5,8 @@ hands back a :class:`ProbePlan` that reads them again on demand.
 A scan of a million-row dataset never holds a million probes: generic CSV/JSONL files stream
 from disk (``loaders.iter_dataset``), transformed copies are made on the fly from a second read
 of their originals. The check pass keeps eight bytes per probe (a hash of its id, for the
-duplicate check) and a running digest of the ids (for the run's fingerprint). Family probes and
+duplicate check) and a running digest of the ids (for the run's fingerprint); a plan of up to
+``KEEP`` probes is also kept whole, so it is read once. Family probes and
 the benchmark formats are small and stay in memory; so does a ``limit`` sample, which must
 see every group before it can choose.
 """
@@ -24,6 +25,10 @@ from safeforge.probes._variants import apply_chain, parse_chain
 from safeforge.probes.loaders import iter_dataset
 from safeforge.probes.suites import sample_groups, suite_probes
 from safeforge.records import Probe
+
+KEEP = 8192
+"""Plans of at most this many probes are kept in memory after the check (about 20 MB);
+larger ones are read again from their sources when the scan sends them."""
 
 
 def iter_probes(
@@ -102,9 +107,15 @@ def plan_probes(
         )
 
     hashes = array("q")
-    digest = ids_digest(_hashed(source(notes=True), hashes))
-    _no_duplicates(hashes, source)
-    return ProbePlan(len(hashes), digest, source)
+    kept: list[Probe] = []
+    digest = ids_digest(_hashed(source(notes=True), hashes, kept))
+
+    def from_memory() -> Iterator[Probe]:
+        return iter(kept)
+
+    reread = from_memory if len(hashes) <= KEEP else source  # a small plan is read once
+    _no_duplicates(hashes, reread)
+    return ProbePlan(len(hashes), digest, reread)
 
 
 def checked(
@@ -122,9 +133,15 @@ def _hash(pid: str) -> int:
     return int.from_bytes(hashlib.blake2b(pid.encode(), digest_size=8).digest(), "little", signed=True)
 
 
-def _hashed(probes: Iterator[Probe], hashes: array[int]) -> Iterator[str]:
+def _hashed(probes: Iterator[Probe], hashes: array[int], kept: list[Probe]) -> Iterator[str]:
+    """Each probe's id, its hash appended to ``hashes``; the first ``KEEP`` probes kept (the
+    list is emptied once the plan outgrows it)."""
     for probe in probes:
         hashes.append(_hash(probe.id))
+        if len(hashes) <= KEEP:
+            kept.append(probe)
+        elif kept:
+            kept.clear()
         yield probe.id
 
 
