@@ -237,12 +237,10 @@ class SummaryBuilder:
         self.facts, self.seed = facts, seed
         self.n_attempts = self.n_errors = 0
         self.targets: set[str] = set()
-        self.judges: set[str] = set()
         self.verdict_counts: Counter[tuple[Task, str]] = Counter()
-        self._counts: dict[str, Counter[Obs]] = {name: Counter() for name in binary_metrics(facts)}
-        self._splits: dict[tuple[str, str], dict[str, Counter[Obs]]] = defaultdict(
-            lambda: defaultdict(Counter)
-        )
+        self._cells: Counter[tuple[str, tuple[str, ...], Obs]] = Counter()
+        """(metric, the attempt's values of the metric's breakdown dimensions, outcome) -> count:
+        one increment per metric per attempt; rates and breakdowns are sums over it."""
         self._quality = array("d")
         self._quality_apart: Counter[str] = Counter()
         self._agreement: dict[str, _Agreement] = defaultdict(_Agreement)
@@ -266,13 +264,10 @@ class SummaryBuilder:
         self.n_errors += not a.ok
         self.targets.add(a.target)
         self.verdict_counts.update((v.task, v.judge) for v in a.verdicts)
-        self.judges.update(v.judge for v in a.verdicts)
         tone = check_tone(a, self._policy) if self._policy is not None else None
         outcomes, score = observe_attempt(a, self.facts, tone)
         for name, value in outcomes.items():
-            self._counts[name][value] += 1
-            for dim in _BROKEN_DOWN.get(name, ()):
-                self._splits[(name, dim)][BREAKDOWNS[dim](a)][value] += 1
+            self._cells[(name, tuple(BREAKDOWNS[dim](a) for dim in _BROKEN_DOWN.get(name, ())), value)] += 1
         if isinstance(score, str):
             self._quality_apart[score] += 1
         elif score is not None:
@@ -302,7 +297,10 @@ class SummaryBuilder:
     def metrics(self) -> dict[str, Metric]:
         """Headline and secondary metrics (keys are stable snake_case names)."""
         out: dict[str, Metric] = {}
-        for name, counts in self._counts.items():
+        totals: dict[str, Counter[Obs]] = {name: Counter() for name in binary_metrics(self.facts)}
+        for (name, _, value), n in self._cells.items():
+            totals[name][value] += n
+        for name, counts in totals.items():
             out[name] = rate_from_counts(
                 counts, o.DEFINITIONS[name + ".proxy" if name == o.QUALITY else name]
             )
@@ -319,10 +317,14 @@ class SummaryBuilder:
 
     def breakdowns(self) -> dict[str, dict[str, Rate]]:
         """Rates per value of each breakdown dimension (only dimensions with > 1 value)."""
+        splits: dict[tuple[str, str], dict[str, Counter[Obs]]] = defaultdict(lambda: defaultdict(Counter))
+        for (metric, values, outcome), n in self._cells.items():
+            for dim, value in zip(_BROKEN_DOWN.get(metric, ()), values, strict=True):
+                splits[(metric, dim)][value][outcome] += n
         out: dict[str, dict[str, Rate]] = {}
         for metric, dims in _BROKEN_DOWN.items():
             for dim in dims:
-                split = self._splits.get((metric, dim), {})
+                split = splits.get((metric, dim), {})
                 if len(split) > 1:
                     out[f"{metric}.{dim}"] = {v: rate_from_counts(c) for v, c in sorted(split.items())}
         return out
@@ -340,7 +342,7 @@ class SummaryBuilder:
             n_attempts=self.n_attempts,
             n_errors=self.n_errors,
             targets=sorted(self.targets),
-            judges=sorted(self.judges),
+            judges=sorted({judge for _, judge in self.verdict_counts}),
             refusal_judge=self.facts.refusal_judge,
             metrics={**self.metrics(), **diverse.metrics},
             breakdowns=self.breakdowns(),
