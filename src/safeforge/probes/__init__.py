@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from safeforge.errors import SafeforgeError
-from safeforge.probes import families, framings, transforms
+from safeforge.probes import families, framings, qa, transforms
 from safeforge.probes._content import COLLISIONS, SYSTEM_PROMPTS
 from safeforge.probes._intents import CATEGORIES, INTENTS, Intent
 from safeforge.probes._questions import QUESTIONS
@@ -24,7 +24,7 @@ from safeforge.probes.plan import ProbePlan, checked, ids_digest, iter_probes, p
 from safeforge.probes.suites import SUITES, Suite, sample_groups, suite_probes
 from safeforge.records import Probe
 
-_ = (families, framings, transforms)  # imported for their registrations
+_ = (families, framings, qa, transforms)  # imported for their registrations
 
 
 def resolve_probes(

@@ -1,7 +1,7 @@
 """Dataset files -> probes. A dataset spec is ``[FORMAT:]PATH[?KEY=VALUE&...]``.
 
 ``FORMAT`` is one of ``DATASETS`` (xstest, xstest-completions, jbb, jbb-judge, advbench,
-harmbench, strongreject, dna, dna-completions, sst, truthfulqa, orbench), ``csv`` / ``jsonl``
+harmbench, strongreject, dna, dna-completions, sst, truthfulqa, orbench, qa), ``csv`` / ``jsonl``
 (generic), or ``hf`` (``hf:ORG/NAME[:CONFIG]``, needs the ``train`` extra and a reachable hub).
 Without a prefix the format is detected from the columns (most specific first), falling back
 to generic. Generic files need a prompt column; the query options map columns and defaults:
@@ -47,6 +47,7 @@ _DETECT = (
     "strongreject",
     "dna",
     "sst",
+    "qa",
     "truthfulqa",
     "advbench",
 )
@@ -63,8 +64,11 @@ def iter_rows(path: Path) -> Iterator[dict[str, str]]:
     if not path.is_file():
         raise SafeforgeError(f"dataset file not found: {path}")
     suffix = path.suffix.lower()
-    if suffix == ".json" and _head(path).lstrip("\ufeff").lstrip().startswith("["):
+    head = _head(path).lstrip("\ufeff").lstrip() if suffix == ".json" else ""
+    if head.startswith("["):
         return iter(_json_array_rows(path, "".join(_text_lines(path))))
+    if head.startswith("{") and (document := _json_document_rows(path)) is not None:
+        return iter(document)
     if suffix in {".jsonl", ".ndjson", ".json"}:
         return _jsonl_rows(path, _text_lines(path))
     return _csv_rows(path)
@@ -117,6 +121,19 @@ def _json_array_rows(path: Path, text: str) -> list[dict[str, str]]:
     if not all(isinstance(obj, dict) for obj in data):
         raise SafeforgeError(f"{path}: expected an array of JSON objects")
     return [{str(k): "" if v is None else str(v) for k, v in obj.items()} for obj in data]
+
+
+def _json_document_rows(path: Path) -> list[dict[str, str]] | None:
+    """A ``.json`` file holding one object with one key, whose value is the rows (SelfAware's
+    ``{"example": [...]}``); ``None`` when it is not one (e.g. JSON lines named ``.json``)."""
+    try:
+        data = json.loads("".join(_text_lines(path)))
+    except json.JSONDecodeError:
+        return None
+    rows = next(iter(data.values())) if isinstance(data, dict) and len(data) == 1 else None
+    if not isinstance(rows, list) or not all(isinstance(obj, dict) for obj in rows):
+        return None
+    return [{str(k): "" if v is None else str(v) for k, v in obj.items()} for obj in rows]
 
 
 def _jsonl_rows(path: Path, lines: Iterable[str]) -> Iterator[dict[str, str]]:
