@@ -232,9 +232,9 @@ def _print_checks(runs: dict[str, TechniqueRun], console: Console) -> None:
                 if check.passed:
                     continue
                 if check.name in GATING:
-                    console.print(f"[bold red]✗[/] {name} · {judge} gate: {check.message}")
+                    console.print(f"[bold red]✗[/] {name} · {judge} gate: {check.name}: {check.message}")
                 else:  # a regression the demo reports but does not claim against
-                    console.print(f"[yellow]![/] {name} · {judge} (reported, not gating): {check.message}")
+                    console.print(f"[yellow]![/] {name} · {judge} (reported): {check.name}: {check.message}")
 
 
 def run_demo(

@@ -20,8 +20,9 @@ from safeforge.report import render_compare_html
 
 REPORT = "report.html"
 DISJOINT_NOTE = (
-    "Training data is built only from the train intents; evaluation uses the held-out eval "
-    "intents (split by intent group, fixed by seed), so after-scan figures measure generalisation."
+    "Training data is built only from the train intents under the training wrappers; evaluation "
+    "uses the held-out intents under held-out wrappers (both split by seed; character-level "
+    "obfuscations are shared), so after-scan figures measure generalisation."
 )
 
 

@@ -131,8 +131,9 @@ class DataCard(BaseModel):
     train_intents: tuple[str, ...]
     eval_intents: tuple[str, ...]
     disjoint_note: str = (
-        "Training data is built only from the train intents; evaluation uses the held-out eval "
-        "intents (split by intent group, fixed by seed), so after-scan figures measure generalisation."
+        "Training data is built only from the train intents under the training wrappers; evaluation "
+        "uses the held-out intents under held-out wrappers (both split by seed; character-level "
+        "obfuscations are shared), so after-scan figures measure generalisation."
     )
     harmful_prompts: int
     benign_prompts: int
