@@ -176,6 +176,11 @@ def test_harden_with_grpo_end_to_end(
         assert card["constraint"] is None
     alarm = card["training"]["rewards"]["alarm"]
     assert [c["step"] for c in alarm["checks"]] == [1, 2]
+    # model generations spent: screening answers + rollouts (2 steps × 4) + alarm (3 × slice)
+    spent = card["generations"]
+    assert spent["rollouts"] == 8
+    assert spent["alarm"] == 3 * card["validation_prompts"]
+    assert card["samples"] == spent["screening"] + spent["rollouts"] + spent["alarm"]
     # every GRPO prompt is a train-side pool prompt, none an eval or validation prompt
     rows = [json.loads(line) for line in (out / "data" / "grpo.jsonl").read_text().splitlines()]
     assert len(rows) == 2 * 2  # steps × prompts per step (batch 4 / 2 generations)

@@ -280,6 +280,7 @@ def build_grpo_trainer(
         max_completion_length=cfg.max_completion_length,
         temperature=cfg.temperature,
         beta=cfg.beta,
+        scale_rewards=cfg.scale_rewards,
         reward_weights=list(weights),
         use_vllm=cfg.use_vllm,
         vllm_mode=cfg.vllm_mode,

@@ -103,6 +103,12 @@ class TrainConfig(BaseModel):
         description="GRPO + vLLM: in the training processes, or a `trl vllm-serve` server.",
     )
     vllm_server_base_url: str | None = Field(default=None, description="GRPO + vLLM server mode.")
+    scale_rewards: Literal["group", "batch", "none"] = Field(
+        default="batch",
+        description="GRPO: divide advantages by the std of the batch (default), of each prompt's "
+        "group (TRL's default), or not at all. Per-group scaling blows a dense term's noise up to "
+        "full-size advantages in groups where the other terms agree (Dr. GRPO, Liu et al. 2025).",
+    )
     merge: bool = Field(default=False, description="Also save the adapter merged into the base model.")
     seed: int = 0
     device: Device = "auto"

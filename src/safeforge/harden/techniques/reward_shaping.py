@@ -66,7 +66,13 @@ class ShapingConfig(BaseModel):
     screen_per_family: int = Field(default=24, ge=1, description="Prompts sampled per family to screen.")
     screen_max_new_tokens: int = Field(default=64, ge=1)
     min_fail_rate: float = Field(default=0.2, ge=0.0, le=1.0)
-    benign_ratio: float = Field(default=0.3, ge=0.0, lt=1.0)
+    benign_ratio: float = Field(
+        default=0.5,
+        ge=0.0,
+        lt=1.0,
+        description="Share of benign GRPO prompts. Higher than SFT's: a benign prompt the model "
+        "always answers gives GRPO no signal, so these only push back once over-refusal starts.",
+    )
     prompts: int | None = Field(default=None, ge=1, description="GRPO prompts; default: what the steps use.")
     validation_fraction: float = Field(default=0.15, gt=0.0, lt=1.0, description="Intent groups set aside.")
     validation_max: int = Field(default=48, ge=2, description="Cap on validation prompts per kind.")
@@ -368,6 +374,12 @@ class RewardShaping:
         for r in rows:
             kinds[r["kind"]] += 1
         card = json.loads((result.model_dir.parent / "data_card.json").read_text(encoding="utf-8"))
+        alarm = result.alarm
+        generations = {
+            "screening": sum(s.answers for s in screen.values()),
+            "rollouts": sum(step.samples for step in result.steps),
+            "alarm": (len(alarm.checks) + 1) * alarm.n_probes * alarm.config.samples if alarm else 0,
+        }
         return {
             "technique": self.name,
             "config": cfg.model_dump(mode="json"),
@@ -383,7 +395,9 @@ class RewardShaping:
             "validation_prompts": len(val),
             "validation_note": VALIDATION_NOTE,
             "training": card.get("training", {}),
-            "alarm_fired": bool(result.alarm and result.alarm.fired),
+            "alarm_fired": bool(alarm and alarm.fired),
+            "samples": sum(generations.values()),
+            "generations": generations,
         }
 
 
