@@ -68,6 +68,10 @@ DEMO_OPTIONS: dict[str, dict[str, Any]] = {
     },
     "critic-rerank": {"n": BUDGET.inference_calls},
     "reward-shaping": {"screen_max_new_tokens": BUDGET.max_new_tokens},
+    "uncertainty": {  # k samples per train-side question, each scored by the model in one pass
+        "k": BUDGET.generations_per_prompt,
+        "max_new_tokens": BUDGET.max_new_tokens,
+    },
 }
 """Technique name -> the options it runs with on the demo (within :data:`BUDGET`)."""
 

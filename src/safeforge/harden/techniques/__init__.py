@@ -30,6 +30,7 @@ TECHNIQUES.lazy("rejection-sampling", "safeforge.harden.techniques.rejection_sam
 TECHNIQUES.lazy("critic-rerank", "safeforge.harden.techniques.critic_rerank:critic_rerank")
 TECHNIQUES.lazy("constitutional", "safeforge.harden.techniques.constitutional.technique:constitutional")
 TECHNIQUES.lazy("reward-shaping", "safeforge.harden.techniques.reward_shaping:reward_shaping")
+TECHNIQUES.lazy("uncertainty", "safeforge.harden.techniques.uncertainty:uncertainty")
 
 
 def create_technique(name: str, **options: Any) -> Technique:
