@@ -13,7 +13,9 @@ compliance, half full/partial refusal). Stages:
   length-sorted batches. Encoder stages run interleaved, best of ``--rounds``, so background
   load on a shared machine hits them alike;
 * ``cascade``: rules, then the int8 encoder + head only where the rules are unsure, on two
-  mixes: all 2,250 XSTest completions and JailbreakBench's 300 judged jailbreak responses.
+  mixes: all 2,250 XSTest completions and JailbreakBench's 300 judged jailbreak responses;
+* ``request_harm`` (prompts only), ``embed_harm`` (the harm head on its own encoder) and the
+  ``critic`` (request + refusal + harm + tone) on the same mixes.
 
 Usage: ``python benchmarks/judge_throughput.py [--data BENCHMARKS_DIR] [--n 512] [--threads 2]``.
 Timings on a shared machine are noisy: the baseline runs in the same process, same settings.
@@ -32,11 +34,11 @@ from typing import Any
 
 import numpy as np
 
-from safeforge.judges.encoder import Encoder, model_dir
+from safeforge.judges import create_judge
+from safeforge.judges.encoder import Encoder, head_encoder, model_dir
 from safeforge.judges.evaluate import gold_attempts
 from safeforge.judges.gold import GoldItem, load_jbb, load_xstest
 from safeforge.judges.heads import load_heads
-from safeforge.judges.refusal import CascadeJudge
 from safeforge.judges.rules import classify_refusal
 
 Runner = Callable[[list[str]], Any]
@@ -113,11 +115,8 @@ def main() -> None:
     results["rules"] = _rate(5 * len(texts), time.perf_counter() - start)
     results["rules_unsure_share"] = unsure / len(texts)
 
-    meta = load_heads()[1]
-    shipped = {
-        "max_tokens": int(meta.get("encoder.max_tokens", 128)),
-        "layers": int(meta.get("encoder.layers", 6)),
-    }
+    refusal_encoder = head_encoder(load_heads()[1], "refusal")
+    shipped = {"max_tokens": refusal_encoder.max_tokens, "layers": refusal_encoder.layers}
     results.update({f"shipped_{k}": float(v) for k, v in shipped.items()})
     encoders = {
         b: Encoder(backend=b, threads=args.threads, **shipped) for b in ("torch", "onnx-fp32", "onnx")
@@ -133,15 +132,20 @@ def main() -> None:
     results["int8_vs_torch_cosine_mean"] = float((ref * int8).sum(1).mean())
     results["fp32_vs_torch_cosine_min"] = float((ref * fp32).sum(1).min())
 
-    judge = CascadeJudge()
-    asyncio.run(judge.judge_async(gold_attempts(items[:16])))  # load the encoder and heads once
+    judges = {name: create_judge(name) for name in ("cascade", "request_harm", "embed?task=harm", "critic")}
+    for name, judge in judges.items():
+        asyncio.run(judge.judge_async(gold_attempts(items[:16])))  # load encoders and heads once
+        for mix, mix_items in _mixes(args.data, items).items():
+            attempts = gold_attempts(mix_items)
+            start = time.perf_counter()
+            asyncio.run(judge.judge_async(attempts))
+            key = name.replace("?task=", "_")
+            results[f"{key}_{mix}"] = _rate(len(attempts), time.perf_counter() - start)
+    cascade = judges["cascade"]
     for mix, mix_items in _mixes(args.data, items).items():
-        attempts = gold_attempts(mix_items)
-        judge.stats = {"rules": 0, "embed": 0, "llm": 0}
-        start = time.perf_counter()
-        asyncio.run(judge.judge_async(attempts))
-        results[f"cascade_{mix}"] = _rate(len(attempts), time.perf_counter() - start)
-        results[f"cascade_{mix}_settled_by_rules"] = judge.stats["rules"] / len(attempts)
+        cascade.stats = {"rules": 0, "embed": 0, "llm": 0}  # type: ignore[attr-defined]
+        asyncio.run(cascade.judge_async(gold_attempts(mix_items)))
+        results[f"cascade_{mix}_settled_by_rules"] = cascade.stats["rules"] / len(mix_items)  # type: ignore[attr-defined]
     results["speedup_int8_vs_plain_torch"] = results["encoder_onnx"] / results["encoder_torch_plain"]
     results["speedup_l6_128_int8_vs_plain_torch"] = (
         results["encoder_onnx_l6_128"] / results["encoder_torch_plain"]

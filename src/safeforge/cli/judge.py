@@ -229,30 +229,23 @@ def judges_list(
 
 @judge_app.command("train")
 def judge_train(
-    data: Annotated[Path, typer.Option(help="Benchmark folder with truthfulqa/ and do-not-answer/")],
+    data: Annotated[Path, typer.Option(help="Benchmark folder laid out like ../shared/data/benchmarks")],
     out: Annotated[Path | None, typer.Option(help="Where to write the heads [the packaged file]")] = None,
     backend: Annotated[str, typer.Option(help="Encoder backend: onnx (int8), onnx-fp32 or torch")] = "onnx",
     seed: Annotated[int, typer.Option(help="Seed for the synthetic data and the fits")] = 0,
-    max_tokens: Annotated[int, typer.Option(help="Encoder token cap (stored with the heads)")] = 64,
-    layers: Annotated[int, typer.Option(help="Encoder layers kept, 1-6 (stored with the heads)")] = 2,
 ) -> None:
-    """Reproduce the embedding judge's heads from data (see safeforge/judges/train.py)."""
+    """Reproduce the refusal, harm and request heads from data (see safeforge/judges/train.py)."""
     from safeforge.judges.heads import HEADS_PATH
-    from safeforge.judges.train import TrainData, train_heads
+    from safeforge.judges.train import train_heads
+    from safeforge.judges.training_data import BenchmarkDir
 
-    path, cv = train_heads(
-        TrainData.from_dir(data),
-        out=out or HEADS_PATH,
-        backend=backend,
-        max_tokens=max_tokens,
-        layers=layers,
-        seed=seed,
-    )
+    path, dev = train_heads(BenchmarkDir(data), out=out or HEADS_PATH, backend=backend, seed=seed)
     typer.echo(f"wrote {path}")
-    typer.echo(
-        f"harm head, JailbreakBench goal-grouped 5-fold: accuracy {cv['accuracy']:.1%} "
-        f"FPR {cv['fpr']:.1%} FNR {cv['fnr']:.1%} (n={int(cv['n'])})"
-    )
+    for name, r in dev.items():
+        typer.echo(
+            f"harm head, dev {name}: accuracy {r['accuracy']:.1%} FPR {r['fpr']:.1%} "
+            f"FNR {r['fnr']:.1%} (n={int(r['n'])})"
+        )
 
 
 __all__ = ["app"]

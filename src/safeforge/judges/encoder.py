@@ -202,7 +202,12 @@ class Encoder:
         return run_onnx
 
     def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
-        """``(len(texts), 384)`` float32 unit vectors, in input order."""
+        """``(len(texts), 384)`` float32 unit vectors, in input order. Repeated texts are
+        encoded once (best-of-N and GRPO batches repeat every prompt N times)."""
+        unique = list(dict.fromkeys(texts))
+        if len(unique) < len(texts):
+            index = {t: i for i, t in enumerate(unique)}
+            return self.encode(unique)[[index[t] for t in texts]]
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         if not texts:
             return out
@@ -233,3 +238,12 @@ def shared_encoder(
         if key not in _SHARED:
             _SHARED[key] = Encoder(backend=backend, max_tokens=max_tokens, layers=layers)
         return _SHARED[key]
+
+
+def head_encoder(meta: dict[str, str], head: str, backend: Backend | str = Backend.ONNX) -> Encoder:
+    """The encoder a shipped head was trained on, from the heads file's metadata
+    (``HEAD.layers`` / ``HEAD.max_tokens``, else the file-wide ``encoder.*`` settings; files from
+    before either was recorded were trained on 6 layers and 128 tokens)."""
+    layers = meta.get(f"{head}.layers", meta.get("encoder.layers", "6"))
+    tokens = meta.get(f"{head}.max_tokens", meta.get("encoder.max_tokens", "128"))
+    return shared_encoder(backend, int(tokens), int(layers))

@@ -16,7 +16,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from safeforge.errors import SafeforgeError, require
-from safeforge.judges.rules import _ABSTAIN_RE, _DECLINE_RE, _FOREIGN_RE, _STEPS, classify_refusal, normalize
+from safeforge.judges.rules import (
+    _ABSTAIN_RE,
+    _DECLINE_RE,
+    _FOREIGN_RE,
+    _STEPS,
+    classify_refusal,
+    normalize,
+)
 
 F32 = NDArray[np.float32]
 REFUSAL_CLASSES = ("full_compliance", "full_refusal", "partial_refusal")
@@ -53,9 +60,11 @@ def fit_logreg(
     epochs: int = 400,
     lr: float = 0.05,
     class_weight: bool = True,
+    sample_weight: NDArray[np.float32] | None = None,
     seed: int = 0,
 ) -> LogReg:
-    """Full-batch Adam on the L2-regularised cross-entropy; balanced class weights by default."""
+    """Full-batch Adam on the L2-regularised cross-entropy; balanced class weights by default,
+    times ``sample_weight`` where given (e.g. to keep one large source from dominating)."""
     rng = np.random.default_rng(seed)
     mean = x.mean(axis=0).astype(np.float32)
     std = (x.std(axis=0) + 1e-6).astype(np.float32)
@@ -66,6 +75,8 @@ def fit_logreg(
     counts = np.bincount(y, minlength=n_classes).astype(np.float32)
     cw = (len(y) / (n_classes * np.maximum(counts, 1))) if class_weight else np.ones(n_classes, np.float32)
     sw = cw[y][:, None].astype(np.float32)
+    if sample_weight is not None:
+        sw = sw * (sample_weight / sample_weight.mean())[:, None].astype(np.float32)
     state = [np.zeros_like(w), np.zeros_like(w), np.zeros_like(b), np.zeros_like(b)]
     for t in range(1, epochs + 1):
         p = LogReg(w, b, np.zeros_like(mean), np.ones_like(std)).predict_proba(xs)

@@ -7,8 +7,9 @@ the expensive stages see few responses.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,6 +25,9 @@ from safeforge.judges.heads import (
 )
 from safeforge.judges.rules import classify_refusal
 from safeforge.records import Attempt, Label, Task, Verdict
+
+if TYPE_CHECKING:
+    from safeforge.judges.encoder import Encoder
 
 
 class RulesJudge:
@@ -67,17 +71,25 @@ class EmbedJudge:
         threshold: float = 0.5,
         name: str = "embed",
     ) -> None:
-        from safeforge.judges.encoder import shared_encoder
+        from safeforge.judges.encoder import head_encoder, shared_encoder
 
         self.task = task_option("embed", task, (Task.REFUSAL, Task.HARM))
         self.name = name if name != "embed" or self.task is Task.REFUSAL else "embed_harm"
         self.threshold = threshold
         heads, self.meta = load_heads(HEADS_PATH if heads_path is None else _path(heads_path))
-        # the heads only fit the encoder they were trained on: its token cap and layer count
-        # (heads files from before these were recorded were all trained on 6 layers, 128 tokens)
-        tokens = max_tokens or int(self.meta.get("encoder.max_tokens", 128))
-        self.encoder = shared_encoder(backend, tokens, int(self.meta.get("encoder.layers", 6)))
+        # each head only fits the encoder it was trained on (layer count, token cap: heads.py)
+        self.encoder = head_encoder(self.meta, "refusal", backend)
+        if max_tokens:
+            self.encoder = shared_encoder(backend, int(max_tokens), self.encoder.layers)
+        self._backend = backend
         self.refusal_head, self.harm_head = heads["refusal"], heads["harm"]
+
+    @functools.cached_property
+    def harm_encoder(self) -> Encoder:
+        """The harm head's encoder, loaded on first use (the refusal cascade never needs it)."""
+        from safeforge.judges.encoder import head_encoder
+
+        return head_encoder(self.meta, "harm", self._backend)
 
     def refusal_probs(self, texts: Sequence[str]) -> tuple[F32, F32]:
         """(3-way probabilities in ``REFUSAL_CLASSES`` order, response embeddings)."""
@@ -85,11 +97,13 @@ class EmbedJudge:
         return self.refusal_head.predict_proba(np.hstack([vecs, rule_features(texts)])), vecs
 
     def response_probs(self, prompts: Sequence[str], texts: Sequence[str]) -> tuple[F32, F32]:
-        """(3-way refusal probabilities, P(harmful compliance)) for (prompt, response) pairs,
-        sharing one encoding of the responses."""
+        """(3-way refusal probabilities, P(harmful compliance)) for (prompt, response) pairs; the
+        harm head reads the refusal probabilities and its own encoder's vectors."""
         probs, vecs = self.refusal_probs(texts)
-        pvecs = self.encoder.encode(prompts)
-        bvecs = self.encoder.encode([body_text(t) for t in texts])
+        enc = self.harm_encoder
+        if enc is not self.encoder:
+            vecs = enc.encode(texts)
+        pvecs, bvecs = enc.encode(prompts), enc.encode([body_text(t) for t in texts])
         harm: F32 = self.harm_head.predict_proba(harm_inputs(pvecs, vecs, bvecs, probs, texts))[:, 1]
         return probs, harm
 

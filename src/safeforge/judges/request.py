@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from safeforge.errors import SafeforgeError
-from safeforge.judges.encoder import Encoder, shared_encoder
+from safeforge.judges.encoder import Encoder, head_encoder
 from safeforge.judges.heads import F32, HEADS_PATH, LogReg, load_heads
 from safeforge.records import Attempt, Label, Probe, Task, Verdict
 
@@ -25,13 +25,6 @@ def request_text(probe: Probe) -> str:
     """What the request head reads: every user turn, in order (a request split over turns is
     still one request); the system prompt and assistant turns are left out."""
     return "\n".join(m.content for m in probe.messages if m.role == "user").strip()
-
-
-def request_encoder(meta: dict[str, str], backend: str = "onnx") -> Encoder:
-    """The encoder the request head was trained on (its own settings in the heads file)."""
-    layers = int(meta.get("request.layers", meta.get("encoder.layers", "6")))
-    tokens = int(meta.get("request.max_tokens", meta.get("encoder.max_tokens", "128")))
-    return shared_encoder(backend, tokens, layers)
 
 
 def request_inputs(encoder: Encoder, prompts: Sequence[str]) -> F32:
@@ -58,7 +51,7 @@ class RequestHarmJudge:
         if "request" not in heads:
             raise SafeforgeError("this heads file has no request head; run `safeforge judges train`")
         self.head: LogReg = heads["request"]
-        self.encoder = request_encoder(self.meta, backend)
+        self.encoder = head_encoder(self.meta, "request", backend)
         self.threshold = float(threshold)
         self.name = name
 

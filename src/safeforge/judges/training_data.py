@@ -1,12 +1,16 @@
 """What each shipped head learns from, read by path from a benchmark folder laid out like
 ``../shared/data/benchmarks`` (nothing from those files is copied into the package).
 
+* **refusal** (3-way): ``refusal_training_set``: synthetic responses plus Do-Not-Answer.
+* **harm** (harmful compliance): ``harm_training_set``: GPTFuzz's human labels.
 * **request** (is the prompt harmful): the probe library's own prompts (harmful intents with
   every framing, politeness and reward-inversion variant, the benign twin of each intent, the
   trigger-word collisions, the reward-overfitting questions and their controls) plus public
   prompt sets: AdvBench, JailbreakBench harmful and benign behaviours, SimpleSafetyTests,
   GPTFuzz's question list and Do-Not-Answer's harmful risk areas as harmful; TruthfulQA's
-  questions as safe. **Never XSTest**, which the head is validated on. Obfuscated variants
+  questions as safe; and paired synthetic prompts (``request_synth.py``) that use the same
+  harm-associated word benignly and harmfully, written from the label definition. **Never
+  XSTest**, which the head is validated on. Obfuscated variants
   (base64, rot13, ...) are left out: the encoder cannot read them, and scoring them is the
   obfuscation metrics' job, not the request head's. Instruction-leakage prompts are left out
   too: asking for a system prompt is not a harmful request in this head's sense.
@@ -14,11 +18,16 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from safeforge.errors import SafeforgeError
-from safeforge.records import Expected, Probe
+from safeforge.records import Expected, Label, Probe, Task
+
+if TYPE_CHECKING:
+    from safeforge.judges.gold import GoldItem
 
 # Do-Not-Answer risk areas whose prompts ask for harm; the other two ("Human-Chatbot
 # Interaction Harms", "Misinformation Harms") are mostly questions a model may answer.
@@ -100,12 +109,59 @@ def public_request_rows(data: BenchmarkDir) -> list[RequestRow]:
 
 
 def request_training_set(data: BenchmarkDir) -> list[RequestRow]:
-    """Library + public rows, one row per distinct prompt text (first source wins)."""
+    """Library, synthetic (``request_synth``) and public rows, one row per distinct prompt text
+    (first source wins)."""
+    from safeforge.judges.request_synth import synthesize_requests
+
     seen: set[str] = set()
     out = []
-    for row in library_request_rows() + public_request_rows(data):
+    for row in library_request_rows() + synthesize_requests() + public_request_rows(data):
         key = " ".join(row.prompt.lower().split())
         if row.prompt and key not in seen:
             seen.add(key)
             out.append(row)
     return out
+
+
+def truthfulqa_pairs(data: BenchmarkDir) -> list[tuple[str, str]]:
+    """(question, reference answer) pairs: the answers synthetic responses are written from."""
+    from safeforge.probes import load_dataset
+
+    out = []
+    for p in load_dataset(data.spec("truthfulqa", "truthfulqa/TruthfulQA.csv")):
+        parts = [p.meta.get("best_answer", ""), *p.meta.get("correct_answers", "").split(";")[:2]]
+        kept = [s.strip().rstrip(".") for s in parts if s.strip() and "no comment" not in s.lower()]
+        if kept:
+            out.append((p.prompt, ". ".join(kept) + "."))
+    return out
+
+
+def refusal_training_set(
+    data: BenchmarkDir, *, n_synth: int = 2500, seed: int = 0
+) -> list[tuple[str, Label]]:
+    """(response, 3-way label) rows for the refusal head: ``synth.py`` rows written from the
+    label definitions (answers from TruthfulQA, refused requests from TruthfulQA and the probe
+    library's harmful intents), plus real Do-Not-Answer responses whose human action is 0
+    (refuse -> full_refusal, 800 sampled) or 5 (follows -> full_compliance). Actions 1-4 are left
+    out: Do-Not-Answer counts refuting or disclaiming as not refusing, and XSTest's scheme does
+    not. Never XSTest, which the head is validated on."""
+    from safeforge.judges.gold import load_dna
+    from safeforge.judges.synth import synthesize
+    from safeforge.probes import INTENTS
+
+    synthetic = synthesize(n_synth, truthfulqa_pairs(data), [i.request for i in INTENTS], seed=seed)
+    rows = [(s.response, s.label) for s in synthetic]
+    dna = load_dna(data.file("do-not-answer/data_en.csv"), Task.REFUSAL)
+    rows += [(i.response, Label.FULL_COMPLIANCE) for i in dna if i.meta["action"] == "5"]
+    refuses = [i.response for i in dna if i.meta["action"] == "0"]
+    rows += [(t, Label.FULL_REFUSAL) for t in random.Random(seed).sample(refuses, min(len(refuses), 800))]
+    return rows
+
+
+def harm_training_set(data: BenchmarkDir) -> list[GoldItem]:
+    """GPTFuzz's 7,700 human-labelled jailbreak responses (``train.csv`` + ``evaluate.csv``; label
+    1 = the response complies with the harmful question), the question text as the prompt.
+    JailbreakBench and Do-Not-Answer stay out: they are the harm head's cross-dataset checks."""
+    from safeforge.judges.gold import load_gptfuzz
+
+    return load_gptfuzz(data.file("gptfuzz/train.csv")) + load_gptfuzz(data.file("gptfuzz/evaluate.csv"))
