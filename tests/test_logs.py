@@ -27,6 +27,24 @@ def test_library_warnings_are_held_then_written_to_the_log(
     assert "your own warning" not in text  # not a library's: left to Python's usual handling
 
 
+def test_a_library_logging_on_the_root_logger_is_routed_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import logging
+
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])  # as in a fresh process: nobody configured logging
+    log = tmp_path / "library.log"
+    logs.route_library_logs(log)
+    lib_file = str(tmp_path / "site-packages" / "onnxruntime" / "quantization" / "quantize.py")
+    root.handle(logging.LogRecord("root", logging.WARNING, lib_file, 1, "run pre-processing", None, None))
+    root.handle(logging.LogRecord("root", logging.WARNING, str(tmp_path / "app.py"), 1, "mine", None, None))
+    err = capsys.readouterr().err
+    assert "pre-processing" not in err
+    assert "WARNING:root:mine" in err  # anyone else's root warning prints as basicConfig would
+    assert "run pre-processing" in log.read_text()
+
+
 def test_notes_are_said_once_and_dropped_when_the_command_fails(capsys: pytest.CaptureFixture[str]) -> None:
     logs.defer_notes()
     logs.note("assumed X")

@@ -30,7 +30,18 @@ from collections import deque
 from pathlib import Path
 from typing import Any, TextIO
 
-LIBRARIES = ("transformers", "trl", "peft", "datasets", "accelerate", "huggingface_hub", "torch")
+LIBRARIES = (
+    "transformers",
+    "trl",
+    "peft",
+    "datasets",
+    "accelerate",
+    "huggingface_hub",
+    "torch",
+    "onnxruntime",
+    "onnx",
+    "sentence_transformers",
+)
 BUFFERED = 500
 PROGRESS_EVERY_S = 5.0
 _PRINTERS = ("ProgressCallback", "PrinterCallback")  # transformers' console callbacks
@@ -101,7 +112,20 @@ class _LibraryHandler(logging.Handler):
             self.handleError(record)
 
 
+class _RootRouter(logging.Handler):
+    """On the root logger: records a library logs there (``logging.warning(...)`` in
+    onnxruntime's quantizer) go to the log file; anyone else's print as ``basicConfig`` would
+    have printed them (installing this handler stops ``logging.warning`` from calling it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if _from_library(record.pathname):
+            _HANDLER.handle(record)
+        elif record.levelno >= logging.WARNING:
+            print(f"{record.levelname}:{record.name}:{record.getMessage()}", file=sys.stderr)
+
+
 _HANDLER = _LibraryHandler()
+_ROOT = _RootRouter()
 _original_showwarning = warnings.showwarning
 
 
@@ -153,6 +177,9 @@ def route_library_logs(path: Path | None = None) -> None:
         if _HANDLER not in logger.handlers:
             logger.addHandler(_HANDLER)
         logger.propagate = False
+    root = logging.getLogger()
+    if not root.handlers:  # the user configured no logging: take over the root logger's default
+        root.addHandler(_ROOT)
     if warnings.showwarning is not _showwarning:
         warnings.showwarning = _showwarning
     _quiet_loaded_libraries()
