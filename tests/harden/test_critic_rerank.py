@@ -55,3 +55,12 @@ def test_harden_with_critic_rerank_rescans_through_the_wrapper(
     assert after.config.target == out.target
     assert {a.target for a in after.attempts()} == {f"rerank:2xhf:{model}"}
     assert {c.metric for c in result.checks} == {"jailbreak_rejection_rate", "false_rejection_rate"}
+
+
+def test_the_demo_bench_runs_best_of_8_and_quick_runs_best_of_2() -> None:
+    from safeforge.demo.bench import build, demo_options
+
+    assert demo_options("critic-rerank") == {"n": 8}
+    assert demo_options("critic-rerank", quick=True) == {"n": 2}
+    technique = build("critic-rerank")
+    assert technique.cfg.n == 8  # type: ignore[attr-defined]

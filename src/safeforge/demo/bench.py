@@ -43,12 +43,12 @@ class Budget(BaseModel):
     train_steps: int = Field(default=60, description="Optimizer steps (trained techniques).")
     train_batch_size: int = Field(default=16, description="Rows (or prompts) per optimizer step.")
     inference_calls: int = Field(
-        default=4, description="Model calls per answered prompt at inference (critic-rerank's N)."
+        default=8, description="Model calls per answered prompt at inference (critic-rerank's N)."
     )
 
 
 BUDGET = Budget()
-QUICK_BUDGET = Budget(phrasings_per_intent=4, generations_per_prompt=2, train_steps=30)
+QUICK_BUDGET = Budget(phrasings_per_intent=4, generations_per_prompt=2, train_steps=30, inference_calls=2)
 """``--quick``: a smoke run for tests, not for reading numbers."""
 
 DEMO_OPTIONS: dict[str, dict[str, Any]] = {
@@ -77,10 +77,13 @@ DEMO_OPTIONS: dict[str, dict[str, Any]] = {
 
 
 def demo_options(name: str, quick: bool = False) -> dict[str, Any]:
-    """``DEMO_OPTIONS[name]``, with ``k`` cut to the quick budget in ``--quick`` runs."""
+    """``DEMO_OPTIONS[name]``, with ``k`` (and critic-rerank's ``n``) cut to the quick budget in
+    ``--quick`` runs."""
     options = dict(DEMO_OPTIONS.get(name, {}))
     if quick and "k" in options:
         options["k"] = min(int(options["k"]), QUICK_BUDGET.generations_per_prompt)
+    if quick and "n" in options:
+        options["n"] = min(int(options["n"]), QUICK_BUDGET.inference_calls)
     return options
 
 
