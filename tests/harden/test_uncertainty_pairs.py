@@ -134,12 +134,12 @@ def test_the_estimator_option_decides_the_confidence() -> None:
 
 
 def test_weights_become_repetitions() -> None:
-    pairs = [{"weight": w, "probe_id": str(i)} for i, w in enumerate([0.0, 0.24, 0.26, 0.5, 1.0])]
+    pairs = [{"weight": w, "probe_id": str(i)} for i, w in enumerate([0.0, 0.24, 0.25, 0.5, 0.75, 1.0])]
     rows = repeated(pairs, max_repeats=3, seed=0)
     counts = Counter(r["probe_id"] for r in rows)
-    assert counts == {"0": 1, "1": 1, "2": 2, "3": 2, "4": 3}
+    assert counts == {"0": 1, "1": 1, "2": 2, "3": 2, "4": 3, "5": 3}
     assert repeated(pairs, 3, 0) == rows  # seeded order
-    assert len(repeated(pairs, max_repeats=1, seed=0)) == 5
+    assert len(repeated(pairs, max_repeats=1, seed=0)) == len(pairs)
 
 
 def test_scripted_samples_through_the_real_estimators() -> None:

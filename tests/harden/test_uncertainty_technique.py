@@ -101,5 +101,6 @@ def test_only_dpo_and_clear_option_errors() -> None:
         create_technique("uncertainty", k=1)
     with pytest.raises(SafeforgeError, match="bad option"):
         create_technique("uncertainty", estimator="vibes")
-    technique = create_technique("uncertainty", validate=["qa:x.json"], threshold=0.6)
+    technique = create_technique("uncertainty", validate="qa:x.json", threshold=0.6)
     assert technique.kind == "trained"
+    assert technique.cfg.validate_on == ("qa:x.json",)  # type: ignore[attr-defined]

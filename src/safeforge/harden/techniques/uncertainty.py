@@ -40,7 +40,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from safeforge.errors import SafeforgeError
 from safeforge.harden.techniques._base import TECHNIQUES, Claim, TechniqueContext, TechniqueOutput
@@ -102,6 +102,12 @@ class UncertaintyConfig(BaseModel):
         default=None, ge=1, description="Cap on pool questions per label (abstain / answerable), seeded."
     )
     seed: int = 0
+
+    @field_validator("validate_on", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        """``-o validate=qa:PATH`` names one file; a YAML list names several."""
+        return (value,) if isinstance(value, str) else value
 
 
 class Question(BaseModel):
@@ -188,8 +194,8 @@ def build_pair(q: Question, cfg: UncertaintyConfig) -> tuple[dict[str, Any] | No
 
 
 def repeated(pairs: Sequence[dict[str, Any]], max_repeats: int, seed: int) -> list[dict[str, Any]]:
-    """Each pair ``1 + round(weight · (max_repeats − 1))`` times, shuffled (seeded)."""
-    rows = [{**p, "repeat": j} for p in pairs for j in range(1 + round(p["weight"] * (max_repeats - 1)))]
+    """Each pair ``1 + round(weight · (max_repeats − 1))`` times (halves round up), shuffled (seeded)."""
+    rows = [{**p, "repeat": j} for p in pairs for j in range(1 + int(p["weight"] * (max_repeats - 1) + 0.5))]
     random.Random(f"uncertainty-order\0{seed}").shuffle(rows)
     return rows
 
@@ -319,6 +325,10 @@ class Uncertainty:
         if not pool:
             raise SafeforgeError("uncertainty: the train pool holds no questions (pool abstain_families)")
         questions = self._stage(ctx, cfg, data / "samples.jsonl", pool)
+        if all(v is None for q in questions for v in q.confidence[cfg.estimator]):
+            raise SafeforgeError(
+                f"uncertainty: estimator {cfg.estimator} got no token scores from {ctx.base}"
+            )
         validation = {
             spec: validate(
                 [q.scored() for q in self._stage(ctx, cfg, data / f"validate-{i}.jsonl", self._qa(spec, cfg))]
