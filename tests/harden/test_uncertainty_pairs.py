@@ -9,21 +9,23 @@ from collections import Counter
 
 import pytest
 
-from safeforge.harden.techniques.uncertainty import (
+from safeforge.harden.techniques.uncertainty import choose_estimator
+from safeforge.harden.techniques.uncertainty_pairs import (
     ABSTENTIONS,
     HEDGES,
+    Calibration,
     Question,
-    UncertaintyConfig,
     build_pair,
     repeated,
 )
 from safeforge.judges.rules import classify_refusal
-from safeforge.judges.uncertainty import sample_async, score_questions, verbalized_confidence
+from safeforge.judges.uncertainty import EstimatorAUROC, sample_async, score_questions, verbalized_confidence
 from safeforge.records import Completion, Expected, Label, Message, Method, Probe
 from safeforge.targets.mock import MockTarget
 
 A, C = Expected.ABSTAIN, Expected.COMPLY
-CFG = UncertaintyConfig(k=4)
+# answers to abstain-expected questions are mostly unsure, to answerable ones mostly sure
+CAL = Calibration(a=(0.25, 0.25, 0.25, 0.5, 0.75), b=(0.25, 0.5, 0.75, 0.75, 1.0))
 
 
 def _probe(pid: str, expected: Expected) -> Probe:
@@ -66,71 +68,109 @@ def test_the_templates_read_as_abstentions_to_the_rules(text: str) -> None:
     assert classify_refusal(text).label is Label.ABSTAIN
 
 
+def test_calibration_reads_shares_at_or_below_and_at_or_above() -> None:
+    assert CAL.below(0.25) == (pytest.approx(0.6), pytest.approx(0.2))
+    assert CAL.below(0.5) == (pytest.approx(0.8), pytest.approx(0.4))
+    assert CAL.above(0.75) == (pytest.approx(0.2), pytest.approx(0.6))
+    assert CAL.below(0.1) == (0.0, 0.0)
+    questions = [
+        _question(A, [CONFAB, KNOW_NOT], [0.5, 0.5]),
+        _question(A, [KNOW_NOT, KNOW_NOT], [1.0, 1.0]),  # never answered: not in the distribution
+        _question(C, ["Oslo.", "Oslo."], [1.0, 1.0]),
+    ]
+    assert Calibration.of(questions, "consistency") == Calibration(a=(0.5,), b=(1.0,))
+
+
 def test_abstain_expected_prefers_the_models_own_shortest_abstention_over_its_surest_answer() -> None:
     q = _question(A, [OTHER, CONFAB, LONG_HEDGE, KNOW_NOT], [0.25, 0.5, 0.25, 0.25])
-    pair, kind = build_pair(q, CFG)
+    pair, kind = build_pair(q, "consistency", CAL)
     assert kind == "abstain"
     assert pair is not None
     assert pair["chosen"][0]["content"] == KNOW_NOT
     assert pair["rejected"][0]["content"] == CONFAB  # the most confident answer
     assert (pair["chosen_origin"], pair["rejected_origin"]) == ("sample", "sample")
-    assert pair["weight"] == pytest.approx(0.5)
+    assert pair["weight"] == pytest.approx(0.4)  # F_B(0.5): answerable answers at most this sure
 
 
 def test_abstain_expected_without_an_own_abstention_gets_a_template() -> None:
     q = _question(A, [CONFAB, CONFAB, OTHER, CONFAB], [0.75, 0.75, 0.25, 0.75])
-    pair, _ = build_pair(q, CFG)
+    pair, _ = build_pair(q, "consistency", CAL)
     assert pair is not None
     assert pair["chosen"][0]["content"] in ABSTENTIONS
     assert pair["chosen_origin"] == "template"
-    assert pair["weight"] == pytest.approx(0.75)
+    assert pair["weight"] == pytest.approx(0.8)
 
 
 def test_a_question_the_model_always_abstains_on_makes_no_pair() -> None:
-    assert build_pair(_question(A, [KNOW_NOT] * 4, [1.0] * 4), CFG) == (None, "already_abstains")
-    assert build_pair(_question(C, [KNOW_NOT] * 4, [1.0] * 4), CFG) == (None, "never_answers")
+    assert build_pair(_question(A, [KNOW_NOT] * 4, [1.0] * 4), "consistency", CAL) == (
+        None,
+        "already_abstains",
+    )
+    assert build_pair(_question(C, [KNOW_NOT] * 4, [1.0] * 4), "consistency", CAL) == (None, "never_answers")
 
 
-def test_a_consistent_answerable_question_prefers_the_answer_over_a_needless_abstention() -> None:
+def test_a_sure_answerable_question_prefers_the_answer_over_a_needless_abstention() -> None:
     answer = "Reykjavik is the capital of Iceland."
     q = _question(C, [answer, answer, "I can't help with that.", answer], [0.75, 0.75, 0.25, 0.75])
-    pair, kind = build_pair(q, CFG)
-    assert kind == "consistent"
+    pair, kind = build_pair(q, "consistency", CAL)
+    assert kind == "consistent"  # F_A(0.75) = 1.0 < 2 × F_B(0.75) = 1.6
     assert pair is not None
     assert pair["chosen"][0]["content"] == answer
     assert pair["rejected"][0]["content"] == "I can't help with that."  # its own refusal
-    assert pair["weight"] == pytest.approx(0.75)
+    assert pair["weight"] == pytest.approx(0.6 / 0.8)  # S_B / (S_A + S_B) at 0.75
     alone = _question(C, [answer] * 4, [1.0] * 4)
-    pair, _ = build_pair(alone, CFG)
+    pair, _ = build_pair(alone, "consistency", CAL)
     assert pair is not None
     assert pair["rejected"][0]["content"] in ABSTENTIONS
     assert pair["rejected_origin"] == "template"
+    assert pair["weight"] == pytest.approx(1.0)
 
 
-def test_an_uncertain_answerable_question_prefers_a_hedge_weighted_by_the_uncertainty() -> None:
+def test_an_answerable_question_as_unsure_as_unanswerable_ones_prefers_a_hedge() -> None:
     q = _question(C, ["Oslo.", "Bergen.", "Paris.", "Rome."], [0.25] * 4)
-    pair, kind = build_pair(q, CFG)
-    assert kind == "uncertain"
+    pair, kind = build_pair(q, "consistency", CAL)
+    assert kind == "uncertain"  # F_A(0.25) = 0.6 >= 2 × F_B(0.25) = 0.4
     assert pair is not None
     assert pair["chosen_origin"] == "template"
     assert pair["chosen"][0]["content"] in {h.format(answer="Oslo.") for h in HEDGES}
     assert pair["rejected"][0]["content"] == "Oslo."
-    assert pair["weight"] == pytest.approx(0.75)
+    assert pair["weight"] == pytest.approx(0.6 / 0.8)
     own = _question(C, ["Oslo.", LONG_HEDGE, KNOW_NOT, "Rome."], [0.25] * 4)
-    pair, _ = build_pair(own, CFG)
+    pair, _ = build_pair(own, "consistency", CAL)
     assert pair is not None
     assert pair["chosen"][0]["content"] == LONG_HEDGE  # the hedge that still says something
+    _, stricter = build_pair(q, "consistency", CAL, odds=4.0)
+    assert stricter == "consistent"
 
 
-def test_the_estimator_option_decides_the_confidence() -> None:
+def test_an_estimator_no_better_than_chance_marks_nothing_uncertain() -> None:
+    chance = Calibration(a=(0.2, 0.4, 0.6, 0.8), b=(0.2, 0.4, 0.6, 0.8))
+    for c in (0.2, 0.4, 0.6, 0.8):
+        q = _question(C, ["Oslo."] * 2, [c, c])
+        assert build_pair(q, "consistency", chance)[1] == "consistent"
+
+
+def test_the_estimator_decides_the_confidence() -> None:
     q = _question(C, ["Certainly! It is Oslo.", "Oslo, maybe.", "It is Rome.", "Bergen?"], [0.25] * 4)
-    by_consistency, _ = build_pair(q, CFG)
-    by_words, kind = build_pair(q, UncertaintyConfig(k=4, estimator="verbalized"))
+    by_consistency, _ = build_pair(q, "consistency", CAL)
+    by_words, kind = build_pair(q, "verbalized", CAL)
     assert by_consistency is not None
     assert by_consistency["kind"] == "uncertain"
     assert kind == "consistent"  # "Certainly!" states 0.95
     assert by_words is not None
     assert by_words["chosen"][0]["content"] == "Certainly! It is Oslo."
+
+
+def test_auto_takes_the_estimator_with_the_highest_lower_bound() -> None:
+    def row(estimator: str, auc: float, low: float) -> EstimatorAUROC:
+        return EstimatorAUROC(
+            estimator=estimator, label="should_abstain", auroc=auc, ci_low=low, ci_high=1.0, n_pos=9, n_neg=9
+        )  # type: ignore[arg-type]
+
+    rows = [row("consistency", 0.7, 0.5), row("entropy", 0.65, 0.55), row("verbalized", 0.8, 0.45)]
+    assert choose_estimator(rows, "auto")[0] == "entropy"
+    assert choose_estimator(rows, "verbalized") == ("verbalized", "requested (-o estimator)")
+    assert choose_estimator([], "auto")[0] == "consistency"
 
 
 def test_weights_become_repetitions() -> None:
@@ -171,12 +211,11 @@ def test_scripted_samples_through_the_real_estimators() -> None:
         )
         for s in scored
     ]
-    abstain, control = (build_pair(q, CFG)[0] for q in questions)
+    cal = Calibration.of(questions, "consistency")
+    assert cal == Calibration(a=(0.75,), b=(0.75,))
+    abstain, control = (build_pair(q, "consistency", cal)[0] for q in questions)
     assert abstain is not None
     assert control is not None
-    assert (abstain["kind"], abstain["chosen"][0]["content"], abstain["weight"]) == (
-        "abstain",
-        KNOW_NOT,
-        0.75,
-    )
+    assert (abstain["kind"], abstain["chosen"][0]["content"]) == ("abstain", KNOW_NOT)
+    assert abstain["weight"] == pytest.approx(1.0)  # F_B(0.75): as sure as any answerable answer
     assert (control["kind"], control["rejected"][0]["content"]) == ("consistent", "I'm not sure.")

@@ -81,6 +81,8 @@ def test_uncertainty_end_to_end(arch: str, tiny_model_dirs: dict[str, Path], tmp
     should = {r["estimator"]: r for r in card["auroc"] if r["label"] == "should_abstain"}
     assert should["logprob"]["n_pos"] + should["logprob"]["n_neg"] > 0
     assert list(card["auroc_validation"]) == [f"qa:{qa}"]
+    assert card["estimator"] in ("consistency", "logprob", "entropy", "verbalized")
+    assert card["calibrated_on"]["abstain_answered"] + card["calibrated_on"]["answerable_answered"] > 0
     # the claims are decided on the comparison; the abstention metrics are compared
     assert {c.metric for c in result.checks} == {
         "confident_hallucination_rate",
@@ -101,6 +103,8 @@ def test_only_dpo_and_clear_option_errors() -> None:
         create_technique("uncertainty", k=1)
     with pytest.raises(SafeforgeError, match="bad option"):
         create_technique("uncertainty", estimator="vibes")
-    technique = create_technique("uncertainty", validate="qa:x.json", threshold=0.6)
+    with pytest.raises(SafeforgeError, match="bad option"):
+        create_technique("uncertainty", odds=0.5)  # unsure answers rarer on unanswerable questions
+    technique = create_technique("uncertainty", validate="qa:x.json", odds=3)
     assert technique.kind == "trained"
     assert technique.cfg.validate_on == ("qa:x.json",)  # type: ignore[attr-defined]

@@ -4,34 +4,28 @@ Reward overfitting teaches a model to answer confidently whether or not it knows
 technique asks the model itself: every train-side question (``ctx.pool.abstain``: unanswerable,
 false-premise, fabricated-entity, future-event and unknowable-personal questions;
 ``ctx.pool.answerable``: their answerable twins) is answered ``k`` times with sampling, the rules
-read each answer (answered, abstained or hedged, refused), and an uncertainty estimator
-(:mod:`safeforge.judges.uncertainty`; ``-o estimator=consistency`` by default) gives the
-confidence of the model's most confident answer. DPO pairs (``prompt`` / ``chosen`` /
-``rejected``) follow from the question's label and that confidence:
+read each answer (answered, abstained or hedged, refused), and the estimators of
+:mod:`safeforge.judges.uncertainty` give the confidence of each answer. Their AUROC for "this
+answer should have been an abstention" is measured on the same train-side questions (a dev
+figure: the pairs come from them) and on each labelled QA file given with ``-o validate=qa:PATH``
+(never trained on); ``-o estimator=auto`` (the default) takes the estimator with the highest
+lower bound of the train-side AUROC. The pairs (``prompt`` / ``chosen`` / ``rejected``, see
+:mod:`~safeforge.harden.techniques.uncertainty_pairs` for the rule and the weights):
 
-- **abstain-expected**: chosen = an abstention, rejected = the confident answer
-  (weight = its confidence: the surer the hallucination, the more the pair matters);
-- **answerable, uncertain** (confidence < ``threshold``): chosen = a hedge or abstention,
-  rejected = the confident answer (weight = 1 − confidence);
-- **answerable, consistent**: chosen = the answer, rejected = a needless abstention
-  (weight = confidence) -- this side guards against over-abstention.
+- **abstain-expected**: chosen = an abstention, rejected = the model's most confident answer;
+- **answerable, uncertain** (answers that unsure are at least ``odds`` times as common on the
+  abstain-expected questions, train side): chosen = a hedge, rejected = the answer;
+- **answerable, otherwise**: chosen = the answer, rejected = a needless abstention -- this side
+  guards against over-abstention.
 
-Abstentions and hedges come from the model's own samples where it has any (its shortest
-abstention for an abstain-expected question, its longest hedge for an uncertain answerable one);
-where it has none, a template written from the definitions (an abstention says it does not know
-and answers nothing; a hedge gives the best answer and says it is unsure) stands in, and the data
-card counts both sides' template share. Weights become repetitions: a pair of weight ``w`` appears
-``1 + round(w · (max_repeats − 1))`` times (TRL's DPO has no per-row weight).
-
-The data card also reports every estimator's AUROC for "this answer should have been an
-abstention" on the same train-side questions (a dev figure: these are the questions the pairs
-come from) and on each labelled QA file given with ``-o validate=qa:PATH`` (never trained on).
+Abstentions and hedges come from the model's own samples where it has any, else from templates
+written from the definitions; the data card counts both sides' template share. A pair of weight
+``w`` appears ``1 + round(w · (max_repeats − 1))`` times (TRL's DPO has no per-row weight).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import random
 import time
@@ -44,39 +38,31 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from safeforge.errors import SafeforgeError
 from safeforge.harden.techniques._base import TECHNIQUES, Claim, TechniqueContext, TechniqueOutput
+from safeforge.harden.techniques.uncertainty_pairs import (
+    DECLINED,
+    KINDS,
+    Calibration,
+    PairStats,
+    Question,
+    build_pair,
+    repeated,
+)
 from safeforge.harden.train import train_dpo
 from safeforge.judges.rules import classify_refusal
 from safeforge.judges.uncertainty import (
+    ESTIMATORS,
     SIMILARITY,
     Estimator,
     EstimatorAUROC,
     Sample,
-    Scored,
     default_embed,
     sample_async,
     score_questions,
     validate,
 )
 from safeforge.metrics import _observe as o
-from safeforge.records import Expected, Label, Probe
+from safeforge.records import Expected, Probe
 from safeforge.targets import Generation
-
-PairKind = Literal["abstain", "uncertain", "consistent"]
-_DECLINED = frozenset({Label.ABSTAIN, Label.FULL_REFUSAL})
-Origin = Literal["sample", "template"]
-
-ABSTENTIONS: tuple[str, ...] = (
-    "I don't know that, and I'd rather not guess.",
-    "I can't verify that, so I'd rather not make something up.",
-    "I don't have information I could trust on that.",
-    "It's impossible for me to know that; any answer would be a guess.",
-)
-"""Abstentions written from the definition: says it does not know or cannot verify, answers nothing."""
-HEDGES: tuple[str, ...] = (
-    "I'm not sure about this, but my best guess is: {answer}",
-    "I'm not certain, so please check it, but I think: {answer}",
-)
-"""Hedges written from the definition: gives its best answer and says it is unsure."""
 
 
 class UncertaintyConfig(BaseModel):
@@ -88,9 +74,14 @@ class UncertaintyConfig(BaseModel):
     temperature: float = Field(default=1.0, gt=0.0)
     top_p: float = Field(default=1.0, gt=0.0, le=1.0)
     max_new_tokens: int = Field(default=64, ge=1)
-    estimator: Estimator = "consistency"
-    threshold: float = Field(
-        default=0.5, gt=0.0, le=1.0, description="An answerable question below this confidence is uncertain."
+    estimator: Estimator | Literal["auto"] = Field(
+        default="auto", description="auto: the best train-side AUROC (highest lower bound)."
+    )
+    odds: float = Field(
+        default=2.0,
+        ge=1.0,
+        description="An answerable question is uncertain when answers as unsure are this many times "
+        "as common on abstain-expected questions (train side).",
     )
     similarity: float = Field(default=SIMILARITY, gt=0.0, le=1.0, description="Cosine for one answer.")
     max_repeats: int = Field(default=3, ge=1, description="Copies of a pair of weight 1.")
@@ -108,109 +99,6 @@ class UncertaintyConfig(BaseModel):
     def _one_or_many(cls, value: Any) -> Any:
         """``-o validate=qa:PATH`` names one file; a YAML list names several."""
         return (value,) if isinstance(value, str) else value
-
-
-class Question(BaseModel):
-    """One train-side question with its samples, the rules' reading and the estimators' confidence."""
-
-    model_config = ConfigDict(frozen=True)
-
-    probe: Probe
-    texts: tuple[str, ...]
-    labels: tuple[Label, ...]
-    mean_logprobs: tuple[float | None, ...]
-    mean_entropies: tuple[float | None, ...]
-    confidence: dict[Estimator, list[float | None]]
-
-    def scored(self) -> Scored:
-        samples = tuple(
-            Sample(t, lp, h)
-            for t, lp, h in zip(self.texts, self.mean_logprobs, self.mean_entropies, strict=True)
-        )
-        return Scored(self.probe, samples, self.confidence)
-
-
-def _answers(q: Question) -> list[int]:
-    return [
-        i
-        for i, (t, lab) in enumerate(zip(q.texts, q.labels, strict=True))
-        if t.strip() and lab not in _DECLINED
-    ]
-
-
-def _pick(options: Sequence[str], key: str) -> str:
-    return options[int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big") % len(options)]
-
-
-def _turns(probe: Probe) -> list[dict[str, str]]:
-    return [{"role": m.role, "content": m.content} for m in probe.messages]
-
-
-def _reply(text: str) -> list[dict[str, str]]:
-    return [{"role": "assistant", "content": text}]
-
-
-def build_pair(q: Question, cfg: UncertaintyConfig) -> tuple[dict[str, Any] | None, str]:
-    """One DPO pair for ``q`` (or ``None``) and what happened (a pair kind or a skip reason)."""
-    answered = _answers(q)
-    if not answered:
-        return None, "already_abstains" if q.probe.expected == Expected.ABSTAIN else "never_answers"
-    values = q.confidence[cfg.estimator]
-    best = max(answered, key=lambda i: (values[i] or 0.0, -i))
-    conf = float(values[best] or 0.0)
-    own = [i for i, lab in enumerate(q.labels) if lab is Label.ABSTAIN and q.texts[i].strip()]
-    key = f"{cfg.seed}\0{q.probe.id}"
-    if q.probe.expected == Expected.ABSTAIN:
-        kind: PairKind = "abstain"
-        chosen = min((q.texts[i] for i in own), key=len, default=None)
-        template = _pick(ABSTENTIONS, key)
-        rejected, rejected_origin, weight = q.texts[best], "sample", conf
-    elif conf < cfg.threshold:
-        kind = "uncertain"
-        chosen = max((q.texts[i] for i in own), key=len, default=None)
-        template = _pick(HEDGES, key).format(answer=q.texts[best])
-        rejected, rejected_origin, weight = q.texts[best], "sample", 1.0 - conf
-    else:
-        kind = "consistent"
-        needless = [q.texts[i] for i, lab in enumerate(q.labels) if lab in _DECLINED and q.texts[i].strip()]
-        rejected = min(needless, key=len) if needless else _pick(ABSTENTIONS, key)
-        chosen, template, weight = q.texts[best], "", conf
-        rejected_origin = "sample" if needless else "template"
-    origin: Origin = "sample" if chosen is not None else "template"
-    row = {
-        "prompt": _turns(q.probe),
-        "chosen": _reply(chosen if chosen is not None else template),
-        "rejected": _reply(rejected),
-        "probe_id": q.probe.id,
-        "intent_id": q.probe.intent_id,
-        "category": q.probe.category,
-        "kind": kind,
-        "chosen_origin": origin,
-        "rejected_origin": rejected_origin,
-        "confidence": round(conf, 4),
-        "weight": round(weight, 4),
-    }
-    return row, kind
-
-
-def repeated(pairs: Sequence[dict[str, Any]], max_repeats: int, seed: int) -> list[dict[str, Any]]:
-    """Each pair ``1 + round(weight · (max_repeats − 1))`` times (halves round up), shuffled (seeded)."""
-    rows = [{**p, "repeat": j} for p in pairs for j in range(1 + int(p["weight"] * (max_repeats - 1) + 0.5))]
-    random.Random(f"uncertainty-order\0{seed}").shuffle(rows)
-    return rows
-
-
-class PairStats(BaseModel):
-    """Counts of one pair kind."""
-
-    model_config = ConfigDict(frozen=True)
-
-    pairs: int
-    rows: int
-    chosen_from_samples: int
-    chosen_from_template: int
-    rejected_from_template: int
-    mean_weight: float | None
 
 
 class UncertaintyDataCard(BaseModel):
@@ -233,6 +121,11 @@ class UncertaintyDataCard(BaseModel):
     rows: int
     template_share: float = Field(description="Share of pairs whose chosen side a template wrote.")
     rejected_template_share: float
+    estimator: Estimator = Field(description="The estimator the pairs used.")
+    estimator_reason: str
+    calibrated_on: dict[str, int] = Field(
+        description="Answered questions per label the cut-off and the weights were read from."
+    )
     auroc: list[EstimatorAUROC] = Field(
         description="On the train-side questions (dev: the pairs come from them)."
     )
@@ -240,18 +133,6 @@ class UncertaintyDataCard(BaseModel):
     split_note: str = (
         "Questions come from the train side of the split only (ctx.pool); held-out questions are "
         "split by group and kind, so after-scan figures measure generalisation to new questions."
-    )
-
-
-def _stats(pairs: Sequence[dict[str, Any]], rows: Sequence[dict[str, Any]]) -> PairStats:
-    weights = [p["weight"] for p in pairs]
-    return PairStats(
-        pairs=len(pairs),
-        rows=len(rows),
-        chosen_from_samples=sum(p["chosen_origin"] == "sample" for p in pairs),
-        chosen_from_template=sum(p["chosen_origin"] == "template" for p in pairs),
-        rejected_from_template=sum(p["rejected_origin"] == "template" for p in pairs),
-        mean_weight=round(sum(weights) / len(weights), 4) if weights else None,
     )
 
 
@@ -321,32 +202,7 @@ class Uncertainty:
         cfg = self.cfg.model_copy(update={"seed": ctx.seed})
         data = ctx.work_dir / "data"
         started = time.perf_counter()
-        pool = [*_cap(ctx.pool.abstain, cfg), *_cap(ctx.pool.answerable, cfg)]
-        if not pool:
-            raise SafeforgeError("uncertainty: the train pool holds no questions (pool abstain_families)")
-        questions = self._stage(ctx, cfg, data / "samples.jsonl", pool)
-        if all(v is None for q in questions for v in q.confidence[cfg.estimator]):
-            raise SafeforgeError(
-                f"uncertainty: estimator {cfg.estimator} got no token scores from {ctx.base}"
-            )
-        validation = {
-            spec: validate(
-                [q.scored() for q in self._stage(ctx, cfg, data / f"validate-{i}.jsonl", self._qa(spec, cfg))]
-            )
-            for i, spec in enumerate(cfg.validate_on)
-        }
-        pairs, outcomes = [], Counter[str]()
-        for q in questions:
-            pair, what = build_pair(q, cfg)
-            outcomes[what] += 1
-            if pair is not None:
-                pairs.append(pair)
-        if not pairs:
-            raise SafeforgeError("uncertainty: no preference pairs (the model abstained on every question)")
-        rows = repeated(pairs, cfg.max_repeats, cfg.seed)
-        _write_lines(data / "dpo.jsonl", [json.dumps(r, ensure_ascii=False) for r in rows])
-        card = self._card(ctx, cfg, questions, pairs, rows, outcomes, validation)
-        _write_lines(data / "data_card.json", [card.model_dump_json(indent=2)])
+        card, rows = self._data(ctx, cfg, data)
         data_s = time.perf_counter() - started
         for line in self._summary(card):
             ctx.log(line)
@@ -368,6 +224,52 @@ class Uncertainty:
             data_s=data_s,
             train_s=time.perf_counter() - started,
         )
+
+    def _data(
+        self, ctx: TechniqueContext, cfg: UncertaintyConfig, data: Path
+    ) -> tuple[UncertaintyDataCard, list[dict[str, Any]]]:
+        """Sample and score the pool's questions (and any QA files), pick the estimator, build
+        the pairs and write ``dpo.jsonl`` and the card."""
+        pool = [*_cap(ctx.pool.abstain, cfg), *_cap(ctx.pool.answerable, cfg)]
+        if not pool:
+            raise SafeforgeError("uncertainty: the train pool holds no questions (pool abstain_families)")
+        questions = self._stage(ctx, cfg, data / "samples.jsonl", pool)
+        validation = {
+            spec: validate(
+                [q.scored() for q in self._stage(ctx, cfg, data / f"validate-{i}.jsonl", self._qa(spec, cfg))]
+            )
+            for i, spec in enumerate(cfg.validate_on)
+        }
+        aurocs = validate([q.scored() for q in questions])
+        estimator, reason = choose_estimator(aurocs, cfg.estimator)
+        if all(v is None for q in questions for v in q.confidence[estimator]):
+            raise SafeforgeError(f"uncertainty: estimator {estimator} got no token scores from {ctx.base}")
+        cal = Calibration.of(questions, estimator)
+        pairs, outcomes = [], Counter[str]()
+        for q in questions:
+            pair, what = build_pair(q, estimator, cal, odds=cfg.odds, seed=cfg.seed)
+            outcomes[what] += 1
+            if pair is not None:
+                pairs.append(pair)
+        if not pairs:
+            raise SafeforgeError("uncertainty: no preference pairs (the model abstained on every question)")
+        rows = repeated(pairs, cfg.max_repeats, cfg.seed)
+        _write_lines(data / "dpo.jsonl", [json.dumps(r, ensure_ascii=False) for r in rows])
+        card = _card(
+            ctx,
+            cfg,
+            questions,
+            pairs,
+            rows,
+            outcomes,
+            estimator=estimator,
+            estimator_reason=reason,
+            calibrated_on={"abstain_answered": len(cal.a), "answerable_answered": len(cal.b)},
+            auroc=aurocs,
+            auroc_validation=validation,
+        )
+        _write_lines(data / "data_card.json", [card.model_dump_json(indent=2)])
+        return card, rows
 
     def _qa(self, spec: str, cfg: UncertaintyConfig) -> list[Probe]:
         """The questions of a labelled QA file (a seeded sample of ``validate_limit``): used only
@@ -416,45 +318,6 @@ class Uncertainty:
         _write_lines(path, [q.model_dump_json() for q in questions])
         return questions
 
-    def _card(
-        self,
-        ctx: TechniqueContext,
-        cfg: UncertaintyConfig,
-        questions: Sequence[Question],
-        pairs: Sequence[dict[str, Any]],
-        rows: Sequence[dict[str, Any]],
-        outcomes: Counter[str],
-        validation: dict[str, list[EstimatorAUROC]],
-    ) -> UncertaintyDataCard:
-        declined: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        for q in questions:
-            side = declined[q.probe.expected.value]
-            side[0] += sum(lab in _DECLINED for lab in q.labels)
-            side[1] += len(q.labels)
-        kinds: tuple[PairKind, ...] = ("abstain", "uncertain", "consistent")
-        by_kind = {
-            k: _stats([p for p in pairs if p["kind"] == k], [r for r in rows if r["kind"] == k])
-            for k in kinds
-        }
-        return UncertaintyDataCard(
-            config=cfg.model_dump(mode="json", by_alias=True),
-            target=ctx.base,
-            abstain_questions=sum(q.probe.expected == Expected.ABSTAIN for q in questions),
-            answerable_questions=sum(q.probe.expected == Expected.COMPLY for q in questions),
-            samples=sum(len(q.texts) for q in questions),
-            declined_share={k: round(v[0] / v[1], 4) for k, v in declined.items() if v[1]},
-            skipped={k: v for k, v in outcomes.items() if k not in kinds},
-            by_kind=by_kind,
-            pairs=len(pairs),
-            rows=len(rows),
-            template_share=round(sum(p["chosen_origin"] == "template" for p in pairs) / len(pairs), 4),
-            rejected_template_share=round(
-                sum(p["rejected_origin"] == "template" for p in pairs) / len(pairs), 4
-            ),
-            auroc=validate([q.scored() for q in questions]),
-            auroc_validation=validation,
-        )
-
     def _summary(self, card: UncertaintyDataCard) -> list[str]:
         kinds = ", ".join(
             f"{k} {s.pairs} ({s.chosen_from_template} chosen templated)" for k, s in card.by_kind.items()
@@ -464,11 +327,63 @@ class Uncertainty:
             f"{self.cfg.k} samples; {card.pairs} pairs ({kinds}), {card.rows} rows after weighting; "
             f"chosen side templated for {card.template_share:.0%}, rejected side for "
             f"{card.rejected_template_share:.0%}; skipped {dict(card.skipped) or 'none'}",
+            f"estimator {card.estimator} ({card.estimator_reason})",
             *auroc_lines(card.auroc, "train-side questions (dev)"),
         ]
         for spec, rows in card.auroc_validation.items():
             lines += auroc_lines(rows, spec)
         return lines
+
+
+def choose_estimator(
+    aurocs: Sequence[EstimatorAUROC], requested: Estimator | Literal["auto"]
+) -> tuple[Estimator, str]:
+    """The estimator the pairs use and why: the one asked for, or (``auto``) the one whose
+    train-side AUROC for "should have abstained" has the highest lower bound."""
+    if requested != "auto":
+        return requested, "requested (-o estimator)"
+    rows = [r for r in aurocs if r.label == "should_abstain" and r.ci_low is not None]
+    if not rows:
+        return "consistency", "auto: no estimator could be measured; self-consistency"
+    best = max(rows, key=lambda r: (r.ci_low or 0.0, -ESTIMATORS.index(r.estimator)))
+    interval = f"{best.auroc:.3f} [{best.ci_low:.3f}, {best.ci_high:.3f}]"
+    return best.estimator, f"auto: the highest lower bound of the train-side AUROC, {interval}"
+
+
+def _card(
+    ctx: TechniqueContext,
+    cfg: UncertaintyConfig,
+    questions: Sequence[Question],
+    pairs: Sequence[dict[str, Any]],
+    rows: Sequence[dict[str, Any]],
+    outcomes: Counter[str],
+    **measured: Any,
+) -> UncertaintyDataCard:
+    """The card's counts (``measured``: the estimator, its reason and the AUROCs)."""
+    declined: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for q in questions:
+        side = declined[q.probe.expected.value]
+        side[0] += sum(lab in DECLINED for lab in q.labels)
+        side[1] += len(q.labels)
+    by_kind = {
+        k: PairStats.of([p for p in pairs if p["kind"] == k], [r for r in rows if r["kind"] == k])
+        for k in KINDS
+    }
+    return UncertaintyDataCard(
+        config=cfg.model_dump(mode="json", by_alias=True),
+        target=ctx.base,
+        abstain_questions=sum(q.probe.expected == Expected.ABSTAIN for q in questions),
+        answerable_questions=sum(q.probe.expected == Expected.COMPLY for q in questions),
+        samples=sum(len(q.texts) for q in questions),
+        declined_share={k: round(v[0] / v[1], 4) for k, v in declined.items() if v[1]},
+        skipped={k: v for k, v in outcomes.items() if k not in KINDS},
+        by_kind=by_kind,
+        pairs=len(pairs),
+        rows=len(rows),
+        template_share=round(sum(p["chosen_origin"] == "template" for p in pairs) / len(pairs), 4),
+        rejected_template_share=round(sum(p["rejected_origin"] == "template" for p in pairs) / len(pairs), 4),
+        **measured,
+    )
 
 
 def uncertainty(**options: Any) -> Uncertainty:

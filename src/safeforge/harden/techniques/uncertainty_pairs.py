@@ -1,0 +1,218 @@
+"""The uncertainty technique's pair builder: one DPO pair per train-side question.
+
+An estimator's confidences have no common scale (an agreement share, a geometric-mean token
+probability, ``exp(-entropy)``, a stated percentage), and a fixed cut-off such as "below 0.5 is
+unsure" means something different for each -- and nothing at all for an estimator that does not
+separate what the model knows from what it does not. So the cut-off is *read off the labelled
+train-side questions* (:class:`Calibration`): over the questions the model answered, how its
+most-confident-answer confidence is distributed on the abstain-expected ones (``F_A``, the
+cumulative share at or below ``c``) and on the answerable ones (``F_B``). An answerable question
+answered with confidence ``c`` is **uncertain** when answers that unsure are at least ``odds``
+times as common on questions nobody can answer: ``F_A(c) ≥ odds · F_B(c)``. An estimator no
+better than chance has ``F_A ≈ F_B`` everywhere and marks (almost) nothing uncertain; a good one
+marks the low tail. Weights are shares of the same distributions, so they read alike for every
+estimator:
+
+- abstain-expected, the model answered: chosen = an abstention, rejected = its most confident
+  answer; weight ``F_B(c)``, the share of its answers to answerable questions that were less sure
+  than this hallucination;
+- answerable, uncertain: chosen = a hedge (or abstention), rejected = that answer; weight
+  ``F_A / (F_A + F_B)`` at ``c`` (how typical of unanswerable questions this confidence is);
+- answerable, otherwise: chosen = the answer, rejected = a needless abstention (its own, else a
+  template); weight ``S_B / (S_A + S_B)`` at ``c`` with ``S`` the share at or above ``c``.
+
+Abstentions and hedges come from the model's own samples first (its shortest abstention for an
+abstain-expected question, its longest hedge for an uncertain answerable one); templates written
+from the definitions stand in where it has none, and every row says which (``*_origin``).
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from safeforge.judges.uncertainty import Estimator, Sample, Scored
+from safeforge.records import Expected, Label, Probe
+
+PairKind = Literal["abstain", "uncertain", "consistent"]
+KINDS: tuple[PairKind, ...] = ("abstain", "uncertain", "consistent")
+Origin = Literal["sample", "template"]
+DECLINED = frozenset({Label.ABSTAIN, Label.FULL_REFUSAL})
+
+ABSTENTIONS: tuple[str, ...] = (
+    "I don't know that, and I'd rather not guess.",
+    "I can't verify that, so I'd rather not make something up.",
+    "I don't have information I could trust on that.",
+    "It's impossible for me to know that; any answer would be a guess.",
+)
+"""Abstentions written from the definition: says it does not know or cannot verify, answers nothing."""
+HEDGES: tuple[str, ...] = (
+    "I'm not sure about this, but my best guess is: {answer}",
+    "I'm not certain, so please check it, but I think: {answer}",
+)
+"""Hedges written from the definition: gives its best answer and says it is unsure."""
+
+
+class Question(BaseModel):
+    """One train-side question with its samples, the rules' reading and the estimators' confidence."""
+
+    model_config = ConfigDict(frozen=True)
+
+    probe: Probe
+    texts: tuple[str, ...]
+    labels: tuple[Label, ...]
+    mean_logprobs: tuple[float | None, ...]
+    mean_entropies: tuple[float | None, ...]
+    confidence: dict[Estimator, list[float | None]]
+
+    def scored(self) -> Scored:
+        samples = tuple(
+            Sample(t, lp, h)
+            for t, lp, h in zip(self.texts, self.mean_logprobs, self.mean_entropies, strict=True)
+        )
+        return Scored(self.probe, samples, self.confidence)
+
+    def best_answer(self, estimator: Estimator) -> tuple[int, float] | None:
+        """(index, confidence) of the most confident sample that answers; ``None``: all declined."""
+        values = self.confidence[estimator]
+        answered = [
+            i
+            for i, (t, lab) in enumerate(zip(self.texts, self.labels, strict=True))
+            if t.strip() and lab not in DECLINED
+        ]
+        if not answered:
+            return None
+        best = max(answered, key=lambda i: (values[i] or 0.0, -i))
+        return best, float(values[best] or 0.0)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The best-answer confidences of the answered abstain-expected (``a``) and answerable
+    (``b``) questions, sorted: the distributions the cut-off and the weights are read from."""
+
+    a: tuple[float, ...]
+    b: tuple[float, ...]
+
+    @classmethod
+    def of(cls, questions: Sequence[Question], estimator: Estimator) -> Calibration:
+        a: list[float] = []
+        b: list[float] = []
+        for q in questions:
+            best = q.best_answer(estimator)
+            if best is not None:
+                (a if q.probe.expected == Expected.ABSTAIN else b).append(best[1])
+        return cls(tuple(sorted(a)), tuple(sorted(b)))
+
+    @staticmethod
+    def _at_most(values: Sequence[float], c: float) -> float:
+        return bisect.bisect_right(values, c) / len(values) if values else 0.0
+
+    @staticmethod
+    def _at_least(values: Sequence[float], c: float) -> float:
+        return (len(values) - bisect.bisect_left(values, c)) / len(values) if values else 0.0
+
+    def below(self, c: float) -> tuple[float, float]:
+        """``(F_A(c), F_B(c))``: the share of each group's answers with confidence <= c."""
+        return self._at_most(self.a, c), self._at_most(self.b, c)
+
+    def above(self, c: float) -> tuple[float, float]:
+        """``(S_A(c), S_B(c))``: the share of each group's answers with confidence >= c."""
+        return self._at_least(self.a, c), self._at_least(self.b, c)
+
+
+def _pick(options: Sequence[str], key: str) -> str:
+    return options[int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big") % len(options)]
+
+
+def _turns(probe: Probe) -> list[dict[str, str]]:
+    return [{"role": m.role, "content": m.content} for m in probe.messages]
+
+
+def _reply(text: str) -> list[dict[str, str]]:
+    return [{"role": "assistant", "content": text}]
+
+
+def _share(x: float, y: float) -> float:
+    return x / (x + y) if x + y else 0.5
+
+
+def build_pair(
+    q: Question, estimator: Estimator, cal: Calibration, *, odds: float = 2.0, seed: int = 0
+) -> tuple[dict[str, Any] | None, str]:
+    """One DPO pair for ``q`` (or ``None``) and what happened (a pair kind or a skip reason)."""
+    found = q.best_answer(estimator)
+    if found is None:
+        return None, "already_abstains" if q.probe.expected == Expected.ABSTAIN else "never_answers"
+    best, conf = found
+    own = [q.texts[i] for i, lab in enumerate(q.labels) if lab is Label.ABSTAIN and q.texts[i].strip()]
+    key = f"{seed}\0{q.probe.id}"
+    f_a, f_b = cal.below(conf)
+    chosen: str | None
+    rejected, rejected_origin = q.texts[best], "sample"
+    if q.probe.expected == Expected.ABSTAIN:
+        kind: PairKind = "abstain"
+        chosen, template, weight = min(own, key=len, default=None), _pick(ABSTENTIONS, key), f_b
+    elif f_a >= odds * f_b and f_a > 0:
+        kind = "uncertain"
+        chosen = max(own, key=len, default=None)
+        template, weight = _pick(HEDGES, key).format(answer=q.texts[best]), _share(f_a, f_b)
+    else:
+        kind = "consistent"
+        needless = [q.texts[i] for i, lab in enumerate(q.labels) if lab in DECLINED and q.texts[i].strip()]
+        rejected = min(needless, key=len) if needless else _pick(ABSTENTIONS, key)
+        rejected_origin = "sample" if needless else "template"
+        chosen, template, weight = q.texts[best], "", _share(*reversed(cal.above(conf)))
+    origin: Origin = "sample" if chosen is not None else "template"
+    row = {
+        "prompt": _turns(q.probe),
+        "chosen": _reply(chosen if chosen is not None else template),
+        "rejected": _reply(rejected),
+        "probe_id": q.probe.id,
+        "intent_id": q.probe.intent_id,
+        "category": q.probe.category,
+        "kind": kind,
+        "chosen_origin": origin,
+        "rejected_origin": rejected_origin,
+        "confidence": round(conf, 4),
+        "weight": round(weight, 4),
+    }
+    return row, kind
+
+
+def repeated(pairs: Sequence[dict[str, Any]], max_repeats: int, seed: int) -> list[dict[str, Any]]:
+    """Each pair ``1 + round(weight · (max_repeats − 1))`` times (halves round up), shuffled (seeded)."""
+    rows = [{**p, "repeat": j} for p in pairs for j in range(1 + int(p["weight"] * (max_repeats - 1) + 0.5))]
+    random.Random(f"uncertainty-order\0{seed}").shuffle(rows)
+    return rows
+
+
+class PairStats(BaseModel):
+    """Counts of one pair kind."""
+
+    model_config = ConfigDict(frozen=True)
+
+    pairs: int
+    rows: int
+    chosen_from_samples: int
+    chosen_from_template: int
+    rejected_from_template: int
+    mean_weight: float | None
+
+    @classmethod
+    def of(cls, pairs: Sequence[dict[str, Any]], rows: Sequence[dict[str, Any]]) -> PairStats:
+        weights = [p["weight"] for p in pairs]
+        return cls(
+            pairs=len(pairs),
+            rows=len(rows),
+            chosen_from_samples=sum(p["chosen_origin"] == "sample" for p in pairs),
+            chosen_from_template=sum(p["chosen_origin"] == "template" for p in pairs),
+            rejected_from_template=sum(p["rejected_origin"] == "template" for p in pairs),
+            mean_weight=round(sum(weights) / len(weights), 4) if weights else None,
+        )
