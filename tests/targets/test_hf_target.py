@@ -217,7 +217,10 @@ def test_default_batches_are_sized_from_free_memory_and_change_no_output(
     monkeypatch.setattr(hf, "free_memory", lambda device: 1 << 30)
     auto = _target(path, batch_size=None)
     assert (auto.fixed_batch, auto.batch_size) == (None, AUTO_CHUNK)
-    assert auto.token_budget == int(hf.KV_SHARE * (1 << 30)) // kv_bytes_per_token(auto._model)
+    from_memory = int(hf.KV_SHARE * (1 << 30)) // kv_bytes_per_token(auto._model)
+    assert auto.token_budget == min(from_memory, hf.CPU_TOKEN_BUDGET)  # the tiny models run on CPU
+    monkeypatch.setattr(hf, "free_memory", lambda device: 1 << 20)
+    assert hf.token_budget(auto._model) == int(hf.KV_SHARE * (1 << 20)) // kv_bytes_per_token(auto._model)
     lengths = sorted(len(auto._encode(p)) for p in probes)
     auto.token_budget = 2 * (lengths[-1] + 12)  # room for two rows of the longest prompt
     rows: list[list[int]] = []
