@@ -110,6 +110,11 @@ class Probe(BaseModel):
     group_id: str = Field(description="Paired statistics compare probes within one group.")
     category: str = Field(default="", description="Harm category (or topic) of the intent.")
     tags: tuple[str, ...] = ()
+    taxonomy: tuple[str, ...] = Field(
+        default=(),
+        description="OWASP LLM Top 10 (2025), NIST AI 100-2 E2025 and MITRE ATLAS ids of what the probe "
+        "tests, stamped by its family, transforms or attack method (see ``safeforge.taxonomy``).",
+    )
     meta: dict[str, str] = Field(
         default_factory=dict,
         description="Family-specific facts a judge needs, e.g. 'canary', 'transform', 'source'.",

@@ -39,6 +39,7 @@ def _catalog(seed: int) -> dict[str, list[dict[str, Any]]]:
                 "scenario": fam.scenario.value,
                 "method": fam.method.value,
                 "expected": ",".join(e.value for e in fam.expected),
+                "taxonomy": list(fam.taxonomy.ids),
                 "summary": fam.summary,
             }
         )
@@ -48,6 +49,7 @@ def _catalog(seed: int) -> dict[str, list[dict[str, Any]]]:
             "kind": t.kind.value,
             "scenario": t.scenario.value,
             "method": t.method.value,
+            "taxonomy": list(t.taxonomy.ids),
             "summary": t.summary,
         }
         for t in (TRANSFORMS.get(n) for n in TRANSFORMS.names())
@@ -98,14 +100,16 @@ def list_probes(
     if as_json:
         typer.echo(json.dumps(cat, indent=2))
         return
-    fam_rows = [["FAMILY", "PROBES", "GROUPS", "SCENARIO", "METHOD", "EXPECTED"]]
+    fam_rows = [["FAMILY", "PROBES", "GROUPS", "SCENARIO", "METHOD", "EXPECTED", "OWASP / NIST / ATLAS"]]
     fam_rows += [
         [str(f[k]) for k in ("name", "probes", "groups", "scenario", "method", "expected")]
+        + [",".join(f["taxonomy"])]
         for f in cat["families"]
     ]
-    tr_rows = [["TRANSFORM", "KIND", "SCENARIO", "METHOD", "WHAT"]]
+    tr_rows = [["TRANSFORM", "KIND", "SCENARIO", "METHOD", "OWASP / NIST / ATLAS", "WHAT"]]
     tr_rows += [
-        [str(t[k]) for k in ("name", "kind", "scenario", "method", "summary")] for t in cat["transforms"]
+        [str(t[k]) for k in ("name", "kind", "scenario", "method")] + [",".join(t["taxonomy"]), t["summary"]]
+        for t in cat["transforms"]
     ]
     ds_rows = [["DATASET FORMAT", "SCENARIO", "METHOD", "EXPECTED"]]
     ds_rows += [[str(d[k]) for k in ("name", "scenario", "method", "expected")] for d in cat["datasets"]]

@@ -133,7 +133,8 @@ def export(
         Path | None, typer.Option("--output", "-o", help="Output file [RUN_DIR/attempts.FORMAT]")
     ] = None,
 ) -> None:
-    """Export a run's attempts (with verdicts) as JSONL, CSV or Parquet; a guard's decisions as DPO pairs."""
+    """Export a run's attempts (with verdicts) as JSONL, CSV or Parquet; its failed probes as SARIF
+    2.1.0; a guard's decisions as DPO pairs."""
     from safeforge.run.export import export_run
 
     typer.echo(str(export_run(run_dir, fmt, output)))

@@ -50,11 +50,11 @@ from safeforge.metrics.stats import (
 )
 from safeforge.metrics.tone import check_tone, load_policy, tone_verdicts
 from safeforge.records import Attempt, Expected, Label, Method, Task
+from safeforge.taxonomy import Framework
+from safeforge.taxonomy import of as tags_of
 
 PLAIN = "plain"
-
-
-PLAIN = "plain"
+UNTAGGED = "untagged"
 
 
 def rate_from_counts(counts: Mapping[Obs, int], basis: str = "") -> Rate:
@@ -180,16 +180,29 @@ def refusal_groups(attempts: Iterable[Attempt]) -> list[list[Attempt]]:
     return [members for members in groups.values() if len(members) > 1]
 
 
-BREAKDOWNS: dict[str, Callable[[Attempt], str]] = {
+def _tags(kind: Framework) -> Callable[[Attempt], tuple[str, ...]]:
+    return lambda a: tags_of(a.probe.taxonomy, kind) or (UNTAGGED,)
+
+
+TAG_BREAKDOWNS: dict[str, Callable[[Attempt], tuple[str, ...]]] = {
+    "by_owasp": _tags(Framework.OWASP),
+    "by_nist": _tags(Framework.NIST),
+    "by_atlas": _tags(Framework.ATLAS),
+}
+"""Dimensions with several values per attempt (a probe may carry two OWASP ids): the attempt counts
+once under each of its ids. Shown even with one value: it names the risk that was measured."""
+BREAKDOWNS: dict[str, Callable[[Attempt], str | tuple[str, ...]]] = {
     "by_target": lambda a: a.target,
     "by_scenario": lambda a: str(a.probe.scenario),
     "by_method": lambda a: str(a.probe.method),
     "by_family": lambda a: a.probe.family,
     "by_transform": lambda a: _transform(a) or "none",
     "by_category": lambda a: a.probe.category or "uncategorised",
+    **TAG_BREAKDOWNS,
 }
 _BROKEN_DOWN = {o.JRR: tuple(BREAKDOWNS), o.FRR: ("by_target", "by_family", "by_category")}
 _BROKEN_DOWN[o.FRR_PARTIAL] = ("by_target",)
+_BROKEN_DOWN[o.LEAK] = _BROKEN_DOWN[o.HALLUCINATION] = tuple(TAG_BREAKDOWNS)
 
 
 @dataclass
@@ -238,7 +251,7 @@ class SummaryBuilder:
         self.n_attempts = self.n_errors = 0
         self.targets: set[str] = set()
         self.verdict_counts: Counter[tuple[Task, str]] = Counter()
-        self._cells: Counter[tuple[str, tuple[str, ...], Obs]] = Counter()
+        self._cells: Counter[tuple[str, tuple[str | tuple[str, ...], ...], Obs]] = Counter()
         """(metric, the attempt's values of the metric's breakdown dimensions, outcome) -> count:
         one increment per metric per attempt; rates and breakdowns are sums over it."""
         self._quality = array("d")
@@ -316,16 +329,18 @@ class SummaryBuilder:
         return out
 
     def breakdowns(self) -> dict[str, dict[str, Rate]]:
-        """Rates per value of each breakdown dimension (only dimensions with > 1 value)."""
+        """Rates per value of each breakdown dimension (only dimensions with > 1 value, but
+        every taxonomy dimension with a tagged value)."""
         splits: dict[tuple[str, str], dict[str, Counter[Obs]]] = defaultdict(lambda: defaultdict(Counter))
         for (metric, values, outcome), n in self._cells.items():
             for dim, value in zip(_BROKEN_DOWN.get(metric, ()), values, strict=True):
-                splits[(metric, dim)][value][outcome] += n
+                for each in value if isinstance(value, tuple) else (value,):
+                    splits[(metric, dim)][each][outcome] += n
         out: dict[str, dict[str, Rate]] = {}
         for metric, dims in _BROKEN_DOWN.items():
             for dim in dims:
                 split = splits.get((metric, dim), {})
-                if len(split) > 1:
+                if len(split) > 1 or (dim in TAG_BREAKDOWNS and set(split) - {UNTAGGED}):
                     out[f"{metric}.{dim}"] = {v: rate_from_counts(c) for v, c in sorted(split.items())}
         return out
 

@@ -5,6 +5,10 @@ name) that declares its threat scenario, red-team method and expected behaviours
 so `safeforge probes list` and the contract tests can check every family without running it.
 A *transform* is a seeded ``str -> str`` rewrite (an obfuscation or a framing) that can be
 applied to any probe, including probes loaded from benchmark files.
+
+Both declare their taxonomy (OWASP / NIST / MITRE ATLAS ids, ``safeforge.taxonomy``): a family's
+probes carry its ids and those of the transforms they were made with, a transformed copy gains
+the transform's, so every finding can be reported in the shared vocabularies.
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ import hashlib
 import inspect
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from safeforge.records import Expected, Message, Method, Probe, Scenario
 from safeforge.registry import Registry
+from safeforge.taxonomy import OBFUSCATED, Taxonomy, merge
 
 FamilyFn = Callable[[int], list[Probe]]
 TransformFn = Callable[[str, random.Random], str]
@@ -38,9 +43,10 @@ class ProbeFamily:
     expected: tuple[Expected, ...]
     build: FamilyFn
     doc: str
+    taxonomy: Taxonomy
 
     def __call__(self, seed: int = 0) -> list[Probe]:
-        return self.build(seed)
+        return [stamp(p, self.taxonomy) for p in self.build(seed)]
 
     @property
     def summary(self) -> str:
@@ -52,7 +58,7 @@ FAMILIES: Registry[ProbeFamily] = Registry("probe")
 
 
 def family(
-    *, scenario: Scenario, method: Method, expected: tuple[Expected, ...]
+    *, scenario: Scenario, method: Method, expected: tuple[Expected, ...], taxonomy: Taxonomy
 ) -> Callable[[FamilyFn], ProbeFamily]:
     """Register ``fn(seed) -> list[Probe]`` as a probe family named after the function."""
 
@@ -60,7 +66,7 @@ def family(
         doc = _doc(fn)
         if not doc:
             raise ValueError(f"probe family {fn.__name__} needs a docstring")
-        entry = ProbeFamily(fn.__name__, scenario, method, tuple(expected), fn, doc)
+        entry = ProbeFamily(fn.__name__, scenario, method, tuple(expected), fn, doc, taxonomy)
         FAMILIES.register(entry, name=fn.__name__)
         return entry
 
@@ -87,6 +93,7 @@ class Transform:
     doc: str
     decode: Callable[[str], str] | None = None
     turns: TurnsFn | None = None
+    taxonomy: Taxonomy = field(kw_only=True)
 
     def rng(self, text: str, seed: int) -> random.Random:
         """A generator that depends only on (transform, seed, text): no global state."""
@@ -125,11 +132,22 @@ def obfuscation(
             doc=_doc(fn),
             decode=decode,
             turns=turns,
+            taxonomy=OBFUSCATED,
         )
         TRANSFORMS.register(entry, name=fn.__name__)
         return entry
 
     return deco
+
+
+def stamp(probe: Probe, taxonomy: Taxonomy) -> Probe:
+    """``probe`` carrying ``taxonomy``'s ids and those of each registered transform its
+    ``meta["transform"]`` names (a family's own obfuscated variants, a benchmark row's copies)."""
+    chain = [
+        TRANSFORMS.get(n).taxonomy.ids for n in probe.meta.get("transform", "").split("+") if n in TRANSFORMS
+    ]
+    ids = merge(probe.taxonomy, taxonomy.ids, *chain)
+    return probe if ids == probe.taxonomy else probe.model_copy(update={"taxonomy": ids})
 
 
 def user(text: str) -> tuple[Message, ...]:

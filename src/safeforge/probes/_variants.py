@@ -7,7 +7,8 @@ in the metrics -- and records the chain in ``variant`` and ``meta["transform"]``
 and method are the chain's: any obfuscation in it makes it policy-token memorization /
 obfuscation; a chain of framings takes its last framing's (e.g. ``polite`` -> polite jailbreak
 / differential prompts). Recorded responses and gold labels are dropped from the copy: they
-belong to the original prompt, not to the rewritten one.
+belong to the original prompt, not to the rewritten one. The copy keeps the original's
+taxonomy ids and gains each transform's.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Sequence
 from safeforge.errors import SafeforgeError
 from safeforge.probes._spec import TRANSFORMS, Transform, TransformKind
 from safeforge.records import Method, Probe, Scenario
+from safeforge.taxonomy import merge
 
 _RECORDED = ("response", "gold_label", "gold_task")
 
@@ -57,6 +59,7 @@ def apply_chain(probe: Probe, chain: Sequence[Transform], seed: int = 0) -> Prob
             "scenario": scenario,
             "method": method,
             "meta": meta,
+            "taxonomy": merge(probe.taxonomy, *(t.taxonomy.ids for t in chain)),
         }
     )
 

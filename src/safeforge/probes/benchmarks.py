@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from safeforge.errors import SafeforgeError
 from safeforge.records import Expected, Message, Probe
 from safeforge.registry import Registry
+from safeforge.taxonomy import DIRECT_REQUEST, HALLUCINATION, Taxonomy
 
 Row = dict[str, str]  # column names normalised: lower case, spaces and dashes -> "_"
 
@@ -82,8 +83,10 @@ def make_probe(
     category: str = "",
     meta: dict[str, str] | None = None,
     tags: tuple[str, ...] = (),
+    taxonomy: Taxonomy = DIRECT_REQUEST,
 ) -> Probe:
-    """One benchmark probe; an empty prompt is a user-fixable error naming the row."""
+    """One benchmark probe; an empty prompt is a user-fixable error naming the row. Rows are
+    plain requests (``DIRECT_REQUEST``'s ids) unless the format says otherwise."""
     text = prompt.strip()
     if not text:
         raise SafeforgeError(f"{src.origin}: row {row_no} has an empty prompt; fill it in or delete the row")
@@ -97,6 +100,7 @@ def make_probe(
         group_id=group or pid,
         category=category,
         tags=tags,
+        taxonomy=taxonomy.ids,
         meta={"source": src.origin, **(meta or {})},
     )
 
@@ -404,6 +408,7 @@ def load_truthfulqa(rows: list[Row], src: Source) -> list[Probe]:
                 Expected.COMPLY,
                 category=r.get("category", ""),
                 meta=meta,
+                taxonomy=HALLUCINATION,
             )
         )
     return out

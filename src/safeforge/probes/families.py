@@ -15,6 +15,7 @@ from safeforge.probes._intents import INTENTS, Intent
 from safeforge.probes._questions import QUESTIONS
 from safeforge.probes._spec import TRANSFORMS, TransformKind, family, user
 from safeforge.records import Expected, Message, Method, Probe, Scenario
+from safeforge.taxonomy import DIRECT_REQUEST, HALLUCINATION, JAILBREAK, PROMPT_EXTRACTION
 
 _ = transforms  # registers the obfuscations used below
 
@@ -74,7 +75,9 @@ def _framed(
     return out
 
 
-@family(scenario=Scenario.POLITE_JAILBREAK, method=Method.DIFFERENTIAL, expected=(REFUSE,))
+@family(
+    scenario=Scenario.POLITE_JAILBREAK, method=Method.DIFFERENTIAL, expected=(REFUSE,), taxonomy=JAILBREAK
+)
 def politeness(seed: int) -> list[Probe]:
     """Differential politeness: each harmful intent plain (neutral), harsh, and under five
     politeness strategies (deference, gratitude, credentials, apology, flattery). A model
@@ -89,14 +92,19 @@ def politeness(seed: int) -> list[Probe]:
     return out
 
 
-@family(scenario=Scenario.TRIGGER_INVERSION, method=Method.EDGE_TONE, expected=(REFUSE,))
+@family(scenario=Scenario.TRIGGER_INVERSION, method=Method.EDGE_TONE, expected=(REFUSE,), taxonomy=JAILBREAK)
 def edge_tone(seed: int) -> list[Probe]:
     """Edge-tone completions: the harmful intent asked as satire, sarcasm, a hypothetical,
     fiction, role-play or an academic exercise. The tone changes; the request does not."""
     return _framed("edge_tone", Scenario.TRIGGER_INVERSION, Method.EDGE_TONE, framings.TONES, seed)
 
 
-@family(scenario=Scenario.TRIGGER_INVERSION, method=Method.REWARD_INVERSION, expected=(REFUSE,))
+@family(
+    scenario=Scenario.TRIGGER_INVERSION,
+    method=Method.REWARD_INVERSION,
+    expected=(REFUSE,),
+    taxonomy=JAILBREAK,
+)
 def reward_inversion(seed: int) -> list[Probe]:
     """Reward inversion: ask for what a harmful model / evil twin / misaligned assistant would
     say, opposite-day refusals, or a contrastive "bad example" -- pretexts that turn the
@@ -106,14 +114,19 @@ def reward_inversion(seed: int) -> list[Probe]:
     )
 
 
-@family(scenario=Scenario.TRIGGER_INVERSION, method=Method.DISGUISE, expected=(REFUSE,))
+@family(scenario=Scenario.TRIGGER_INVERSION, method=Method.DISGUISE, expected=(REFUSE,), taxonomy=JAILBREAK)
 def benign_framing(seed: int) -> list[Probe]:
     """Harmful intent disguised as a benign task: story continuation, translation, a code
     docstring, "fix the grammar of", or a data-format conversion."""
     return _framed("benign_framing", Scenario.TRIGGER_INVERSION, Method.DISGUISE, framings.DISGUISES, seed)
 
 
-@family(scenario=Scenario.POLICY_TOKEN_MEMORIZATION, method=Method.OBFUSCATION, expected=(REFUSE,))
+@family(
+    scenario=Scenario.POLICY_TOKEN_MEMORIZATION,
+    method=Method.OBFUSCATION,
+    expected=(REFUSE,),
+    taxonomy=DIRECT_REQUEST,  # the plain forms; each obfuscated one adds its transform's ids
+)
 def obfuscation(seed: int) -> list[Probe]:
     """Policy-token memorization: each harmful intent plain and under every obfuscation
     transform (leetspeak, homoglyphs, invisible characters, spacing, splitting, base64, rot13,
@@ -161,7 +174,9 @@ def _pair(
     ]
 
 
-@family(scenario=Scenario.NONE, method=Method.BENIGN_CONTRAST, expected=(COMPLY, REFUSE))
+@family(
+    scenario=Scenario.NONE, method=Method.BENIGN_CONTRAST, expected=(COMPLY, REFUSE), taxonomy=DIRECT_REQUEST
+)
 def benign_contrast(seed: int) -> list[Probe]:
     """Benign contrast set: each intent's topic-matched benign twin (should be answered)
     beside the harmful request itself, for the false rejection rate."""
@@ -189,7 +204,12 @@ def benign_contrast(seed: int) -> list[Probe]:
     return out
 
 
-@family(scenario=Scenario.TRIGGER_INVERSION, method=Method.BENIGN_CONTRAST, expected=(COMPLY, REFUSE))
+@family(
+    scenario=Scenario.TRIGGER_INVERSION,
+    method=Method.BENIGN_CONTRAST,
+    expected=(COMPLY, REFUSE),
+    taxonomy=DIRECT_REQUEST,
+)
 def trigger_collision(seed: int) -> list[Probe]:
     """Over-refusal side of trigger inversion: benign prompts that contain trigger words
     ("kill weeds", "shoot fireworks") beside a harmful request built on the same word."""
@@ -209,7 +229,12 @@ def trigger_collision(seed: int) -> list[Probe]:
     return out
 
 
-@family(scenario=Scenario.REWARD_OVERFITTING, method=Method.UNANSWERABLE, expected=(ABSTAIN, COMPLY))
+@family(
+    scenario=Scenario.REWARD_OVERFITTING,
+    method=Method.UNANSWERABLE,
+    expected=(ABSTAIN, COMPLY),
+    taxonomy=HALLUCINATION,
+)
 def unanswerable(seed: int) -> list[Probe]:
     """Reward overfitting: fabricated entities, false premises and unanswerable questions
     (a careful model abstains or corrects the premise) each beside an answerable control on
@@ -234,7 +259,10 @@ def canary(system_id: str, seed: int) -> str:
 
 
 @family(
-    scenario=Scenario.POLICY_TOKEN_MEMORIZATION, method=Method.INSTRUCTION_LEAKAGE, expected=(REFUSE, COMPLY)
+    scenario=Scenario.POLICY_TOKEN_MEMORIZATION,
+    method=Method.INSTRUCTION_LEAKAGE,
+    expected=(REFUSE, COMPLY),
+    taxonomy=PROMPT_EXTRACTION,
 )
 def instruction_leakage(seed: int) -> list[Probe]:
     """Instruction leakage: system prompts holding a unique canary and confidential rules,

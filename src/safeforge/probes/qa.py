@@ -25,6 +25,7 @@ import json
 from safeforge.errors import SafeforgeError
 from safeforge.probes.benchmarks import Row, Source, _need, dataset_format, make_probe
 from safeforge.records import Expected, Method, Probe, Scenario
+from safeforge.taxonomy import HALLUCINATION
 
 _TRUE = frozenset({"true", "yes", "1", "answerable", "y", "t"})
 _FALSE = frozenset({"false", "no", "0", "unanswerable", "n", "f"})
@@ -76,6 +77,7 @@ def load_qa(rows: list[Row], src: Source) -> list[Probe]:
             Expected.COMPLY if can else Expected.ABSTAIN,
             category=r.get("category") or r.get("source", ""),
             meta={**meta, "kind": "answerable" if can else "unanswerable"},
+            taxonomy=HALLUCINATION,
         )
         out.append(
             probe.model_copy(

@@ -50,7 +50,9 @@ def _item(a: Attempt) -> FailureItem:
     response, cut = truncate(a.response if a.ok else f"[no response: {a.completion.error}]")
     probe = a.probe
     tags = " · ".join(
-        str(x) for x in (probe.scenario, probe.method, probe.family, probe.variant, probe.category) if x
+        str(x)
+        for x in (probe.scenario, probe.method, probe.family, probe.variant, probe.category, *probe.taxonomy)
+        if x
     )
     verdicts = "; ".join(
         f"{v.judge}/{v.task}: {v.label}" + (f" ({v.score:.2f})" if v.score is not None else "")
@@ -70,28 +72,15 @@ def _severity(a: Attempt) -> float:
     return ref.score or 0.0 if ref is not None else 0.0
 
 
-SECTIONS = (
-    (
-        o.JRR,
-        "neg",
-        "Jailbreaks that got through",
-        "Refuse-expected probes the model did not properly reject.",
-    ),
-    (o.FRR_PARTIAL, "pos", "False refusals", "Safe prompts the model refused (fully or partly)."),
-    (o.LEAK, "pos", "Leaks", "Responses that revealed the planted canary or system instructions."),
-    (
-        o.HALLUCINATION,
-        "pos",
-        "Confident answers to unanswerable questions",
-        "The model should have abstained.",
-    ),
-    (
-        o.OVER_ABSTENTION,
-        "pos",
-        "Needless abstentions",
-        "Answerable questions the model abstained on or declined.",
-    ),
-)
+TITLES: dict[str, tuple[str, str]] = {
+    o.JRR: ("Jailbreaks that got through", "Refuse-expected probes the model did not properly reject."),
+    o.FRR_PARTIAL: ("False refusals", "Safe prompts the model refused (fully or partly)."),
+    o.LEAK: ("Leaks", "Responses that revealed the planted canary or system instructions."),
+    o.HALLUCINATION: ("Confident answers to unanswerable questions", "The model should have abstained."),
+    o.OVER_ABSTENTION: ("Needless abstentions", "Answerable questions the model abstained on or declined."),
+}
+SECTIONS = tuple((metric, bad, TITLES[metric][0], TITLES[metric][1]) for metric, bad, _ in o.FAILURES)
+"""One section per kind of failed probe (``metrics._observe.FAILURES``), in that order."""
 
 
 class FailureCollector:

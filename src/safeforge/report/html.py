@@ -24,10 +24,12 @@ from markupsafe import Markup, escape
 from safeforge.metrics import Comparison, FlippedProbe, Metric, PairedDelta, Rate, Summary
 from safeforge.metrics import _observe as o
 from safeforge.metrics import diversity as div
+from safeforge.metrics.summarize import TAG_BREAKDOWNS
 from safeforge.records import Attempt
 from safeforge.report.failures import FailureSection, truncate, worst_failures
 from safeforge.report.svg import TradeoffPoint, bar_chart, tradeoff_chart
 from safeforge.report.validation import judge_validation
+from safeforge.taxonomy import title as tag_title
 
 TEMPLATES = Path(__file__).with_name("templates")
 FLIPS_PER_GROUP = 8
@@ -38,6 +40,7 @@ CHARTS = (
     (o.JRR + ".by_method", "Jailbreak rejection by red-team method", False),
     (o.JRR + ".by_category", "Jailbreak rejection by harm category", False),
     (o.JRR + ".by_family", "Jailbreak rejection by probe family", False),
+    (o.JRR + ".by_owasp", "Jailbreak rejection by OWASP LLM Top 10 (2025) risk", False),
     (o.JRR + ".by_target", "Jailbreak rejection by model", False),
     (o.FRR + ".by_target", "False rejection by model", True),
     (o.FRR + ".by_category", "False rejection by prompt type", True),
@@ -190,6 +193,32 @@ def diversity_rows(summary: Summary) -> list[DiversityRow]:
     return rows
 
 
+TAGGED_METRICS = ((o.JRR, "rejected"), (o.LEAK, "leaked"), (o.HALLUCINATION, "answered confidently"))
+
+
+@dataclass(frozen=True)
+class TaxonomyRow:
+    """One taxonomy id's rate of one metric (a probe with two ids counts under each)."""
+
+    tag: str
+    metric: str
+    value: str
+    ci: str
+    n: int
+
+
+def taxonomy_rows(summary: Summary) -> list[TaxonomyRow]:
+    """The security metrics broken down by OWASP, NIST and ATLAS id, in catalogue order."""
+    rows = []
+    for metric, reads in TAGGED_METRICS:
+        for dim in TAG_BREAKDOWNS:
+            for tag, rate in summary.breakdowns.get(f"{metric}.{dim}", {}).items():
+                name = tag if tag == "untagged" else tag_title(tag)
+                value, ci = _value_text(rate)
+                rows.append(TaxonomyRow(name, f"{metric} ({reads})", value, ci, rate.n))
+    return rows
+
+
 def _card(summary: Summary, name: str, title: str, higher_is_better: bool) -> Card:
     metric = summary.metrics.get(name) or Rate(value=None, ci_low=None, ci_high=None, n=0, k=0)
     value = metric.value
@@ -314,6 +343,7 @@ def render_run_html(
         cards=[(c, *_value_text(c.metric)) for c in cards],
         tradeoff=tradeoff_chart(tradeoff_points(summary)),
         charts=charts,
+        taxonomy=taxonomy_rows(summary),
         metric_rows=metric_rows,
         paired_rows=paired_rows,
         unmeasured=unmeasured,

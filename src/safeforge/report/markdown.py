@@ -89,6 +89,7 @@ def summary_markdown(summary: Summary) -> str:
     weakest = _weakest(summary)
     if weakest:
         lines += ["", "Lowest jailbreak rejection: " + "; ".join(weakest)]
+    lines += _by_taxonomy(summary)
     if o.QUALITY in summary.metrics and summary.metrics[o.QUALITY].kind == "rate":
         lines += ["", "_Quality is a proxy (safe prompts answered, not refused): no quality judge ran._"]
     return "\n".join(lines) + "\n"
@@ -101,6 +102,24 @@ def _weakest(summary: Summary, count: int = 3) -> list[str]:
         ranked = sorted(((r.value, name) for name, r in rates.items() if r.value is not None))[:count]
         out += [f"{dim[3:]} {_cell(name)} {_pct(value)}" for value, name in ranked[:1]]
     return out
+
+
+def _by_taxonomy(summary: Summary) -> list[str]:
+    """The security metrics per OWASP / NIST / ATLAS id (ids from the package's catalogue)."""
+    rows = []
+    for metric in (o.JRR, o.LEAK, o.HALLUCINATION):
+        for dim in ("by_owasp", "by_nist", "by_atlas"):
+            for tag, rate in summary.breakdowns.get(f"{metric}.{dim}", {}).items():
+                ci = f"{_pct(rate.ci_low)} – {_pct(rate.ci_high)}" if rate.value is not None else "–"
+                rows.append(f"| {_cell(tag)} | {_code(metric)} | {_pct(rate.value)} | {ci} | {rate.n} |")
+    if not rows:
+        return []
+    return [
+        "",
+        "| OWASP / NIST / ATLAS id | metric | value | 95% CI | n |",
+        "|---|---|---:|---:|---:|",
+        *rows,
+    ]
 
 
 def _delta(kind: str, value: float | None) -> str:

@@ -1,6 +1,8 @@
 """``safeforge export``: a run's attempts as JSONL (full records), CSV or Parquet (flat rows,
-one column per judge label) for other tools; ``dpo``: a guard's recorded reranking decisions as
-TRL preference rows (chosen vs rejected candidate, see :func:`safeforge.rerank.dpo_pairs`)."""
+one column per judge label, the taxonomy ids in one column) for other tools; ``sarif``: its
+failed probes as SARIF 2.1.0 for code-scanning UIs (``sarif.py``); ``dpo``: a guard's recorded
+reranking decisions as TRL preference rows (chosen vs rejected candidate, see
+:func:`safeforge.rerank.dpo_pairs`)."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ BASE_COLUMNS = (
     "method",
     "variant",
     "category",
+    "taxonomy",
     "expected",
     "system",
     "prompt",
@@ -41,6 +44,7 @@ class ExportFormat(StrEnum):
     JSONL = "jsonl"
     CSV = "csv"
     PARQUET = "parquet"
+    SARIF = "sarif"
     DPO = "dpo"
 
 
@@ -69,6 +73,7 @@ def flat_row(a: Attempt, judges: Sequence[str]) -> dict[str, Any]:
         "method": p.method.value,
         "variant": p.variant,
         "category": p.category,
+        "taxonomy": " ".join(p.taxonomy),
         "expected": p.expected.value,
         "system": p.system,
         "prompt": p.prompt,
@@ -90,9 +95,16 @@ def flat_row(a: Attempt, judges: Sequence[str]) -> dict[str, Any]:
 
 def export_run(run_dir: Path, fmt: ExportFormat | str, out: Path | None = None) -> Path:
     """Write ``run_dir``'s attempts to ``out`` (default ``RUN_DIR/attempts.FORMAT``;
-    ``RUN_DIR/dpo.jsonl`` for the DPO pairs), streaming them from the store."""
+    ``RUN_DIR/findings.sarif`` for the failed probes, ``RUN_DIR/dpo.jsonl`` for the DPO pairs),
+    streaming them from the store."""
     fmt = ExportFormat(fmt)
     run = Run.open(run_dir)
+    if fmt is ExportFormat.SARIF:
+        from safeforge.run.sarif import write_sarif
+
+        out = out or run.dir / "findings.sarif"
+        write_sarif(run, out)
+        return out
     if fmt is ExportFormat.DPO:
         from safeforge.rerank import dpo_pairs
 
