@@ -79,6 +79,10 @@ def refused_text(row: dict[str, list[dict[str, str]]]) -> bool:
     return classify_refusal(row["messages"][-1]["content"]).label == Label.FULL_REFUSAL
 
 
+SMALL = DemoModelConfig(steps=100, corpus_seeds=(0,))
+"""A cheaper demo model for the CI run (one template draw, fewer steps)."""
+
+
 @pytest.mark.slow
 def test_reduced_demo_improves_held_out_jrr_without_raising_frr(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -86,7 +90,7 @@ def test_reduced_demo_improves_held_out_jrr_without_raising_frr(
     pytest.importorskip("trl")
     monkeypatch.setenv("SAFEFORGE_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "demo"
-    data = run_demo(out, quick=True, model=DemoModelConfig(steps=150))
+    data = run_demo(out, quick=True, model=SMALL)
 
     written = json.loads((out / "demo.json").read_text())
     assert written["wall_s"] > 0
@@ -130,7 +134,7 @@ def test_reduced_demo_improves_held_out_jrr_without_raising_frr(
     assert model_dir.is_relative_to(tmp_path / "cache")
     marker = model_dir / "demo_model.json"
     stamp = marker.stat().st_mtime_ns
-    assert build_demo_model(DemoModelConfig(steps=150)) == model_dir
+    assert build_demo_model(SMALL) == model_dir
     assert marker.stat().st_mtime_ns == stamp
 
 
@@ -175,12 +179,15 @@ def test_every_registered_technique_runs_on_the_bench() -> None:
         assert "user" in roles
 
 
-def test_an_unknown_technique_is_one_clear_error() -> None:
+def test_an_unknown_technique_or_a_mismatched_model_seed_is_one_clear_error(tmp_path: Path) -> None:
     from safeforge.demo.bench import selected
     from safeforge.errors import SafeforgeError
 
     with pytest.raises(SafeforgeError, match="did you mean rejection-sampling"):
         selected("rejection-samplin")
+    with pytest.raises(SafeforgeError, match="must be the run's seed"):
+        run_demo(tmp_path / "d", seed=1, model=DemoModelConfig(seed=0))
+    assert not (tmp_path / "d" / "demo.json").exists()
 
 
 def test_distinct_share_counts_normalised_answers() -> None:

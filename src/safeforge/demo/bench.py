@@ -48,7 +48,9 @@ class Budget(BaseModel):
 
 
 BUDGET = Budget()
-QUICK_BUDGET = Budget(phrasings_per_intent=4, generations_per_prompt=2, train_steps=30, inference_calls=2)
+QUICK_BUDGET = Budget(
+    phrasings_per_intent=4, generations_per_prompt=2, train_steps=30, max_new_tokens=32, inference_calls=2
+)
 """``--quick``: a smoke run for tests, not for reading numbers."""
 
 DEMO_OPTIONS: dict[str, dict[str, Any]] = {
@@ -77,13 +79,16 @@ DEMO_OPTIONS: dict[str, dict[str, Any]] = {
 
 
 def demo_options(name: str, quick: bool = False) -> dict[str, Any]:
-    """``DEMO_OPTIONS[name]``, with ``k`` (and critic-rerank's ``n``) cut to the quick budget in
-    ``--quick`` runs."""
+    """``DEMO_OPTIONS[name]``, with ``k``, critic-rerank's ``n`` and the token caps cut to the quick
+    budget in ``--quick`` runs."""
     options = dict(DEMO_OPTIONS.get(name, {}))
-    if quick and "k" in options:
-        options["k"] = min(int(options["k"]), QUICK_BUDGET.generations_per_prompt)
-    if quick and "n" in options:
-        options["n"] = min(int(options["n"]), QUICK_BUDGET.inference_calls)
+    if quick:
+        cuts = {
+            "k": QUICK_BUDGET.generations_per_prompt,
+            "n": QUICK_BUDGET.inference_calls,
+            "max_new_tokens": QUICK_BUDGET.max_new_tokens,
+        }
+        options |= {key: min(int(options[key]), cap) for key, cap in cuts.items() if key in options}
     return options
 
 
