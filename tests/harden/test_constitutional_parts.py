@@ -270,18 +270,19 @@ def test_revisions_are_accepted_by_the_critic_and_the_tone_policy() -> None:
 
 def test_demo_rows_teach_the_helper_format_from_train_side_prompts_only(tmp_path: Path) -> None:
     from safeforge.harden import HardenConfig, prepare
+    from safeforge.harden.techniques.constitutional.demo import demo_rows
     from safeforge.harden.techniques.constitutional.helper import OPTIONS
     from safeforge.probes import load_dataset
 
     technique = create_technique("constitutional")
-    rows = technique.demo_rows(0)
-    assert rows == technique.demo_rows(0)  # the demo model's fingerprint depends on it
+    assert technique.demo_rows(0) == technique.demo_rows(0)  # the demo model's fingerprint uses it
+    rows = demo_rows(0, load_constitution(), n_choice=120)  # choice chats are off by default
     split, pool, spec, _ = prepare(HardenConfig(target="hf:x", out=tmp_path / "h"))
     train_prompts = {p.id: p.prompt for p in pool.all()}
     eval_prompts = {p.prompt for p in load_dataset(spec)}
     critiques = choices = 0
     for row in rows:
-        assert row["intent_id"] not in split.eval
+        assert row["intent_id"] in split.train
         first = row["messages"][0]["content"]
         assert f"Person: {train_prompts[row['probe_id']]}\n" in first
         assert not any(e in first for e in eval_prompts)
@@ -295,5 +296,12 @@ def test_demo_rows_teach_the_helper_format_from_train_side_prompts_only(tmp_path
             assert replies[0] in OPTIONS
     assert critiques > 100
     assert choices > 100
+    # no 8-word run shared with a held-out prompt, bar the spaced-out letters of char_spacing
+    # (a mechanical obfuscation both sides share by design: "t e l l m e h o w")
+    from safeforge.demo.testbed import overlap
+
+    user_turns = [m["content"] for r in rows for m in r["messages"] if m["role"] == "user"]
+    worded = [p.prompt for p in load_dataset(spec) if p.variant != "char_spacing"]
+    assert overlap(worded, user_turns) == (0, len(worded))
     labels = Counter(m["content"] for r in rows for m in r["messages"] if m["content"] in OPTIONS)
     assert abs(labels["(A)"] - labels["(B)"]) < 0.2 * choices  # no position bias taught

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from safeforge.harden.pipeline import TechniqueRun
 from safeforge.harden.techniques import TECHNIQUES, Technique, create_technique
+from safeforge.harden.techniques.constitutional import DEMO_CONSTITUTION
 from safeforge.metrics import _observe as o
 
 DEFAULT_TECHNIQUE = "rejection-sampling"
@@ -62,11 +63,12 @@ DEMO_OPTIONS: dict[str, dict[str, Any]] = {
     },
     # the entries below were set by the testbed to the budget's counts and lengths; their
     # owners may refine them within it
-    "constitutional": {  # 2 samples + 1 critique + 1 revision per prompt
+    "constitutional": {  # SL-CAI, the model as its own helper: 2 samples + 1 critique + 1 revision
         "k": 2,
         "rounds": 1,
         "max_new_tokens": BUDGET.max_new_tokens,
         "helper_max_new_tokens": BUDGET.max_new_tokens,
+        "constitution": str(DEMO_CONSTITUTION),  # the same principles in few words
     },
     "critic-rerank": {"n": BUDGET.inference_calls},
     "reward-shaping": {"screen_max_new_tokens": BUDGET.max_new_tokens},

@@ -12,16 +12,21 @@ prompts :mod:`.helper` sends:
   request, and a revision written from the principles: for a harmful prompt a brief refusal
   that says why and offers something safe instead, for a benign one a direct answer. A share
   of the chats critique an answer that is already good and keep it;
-- a **choice** chat: two answers to a train-side prompt labelled (A)/(B), the principle's
-  question, and the better label (balanced between A and B, so no position bias is taught).
+- a **choice** chat (``n_choice``, none by default): two answers to a train-side prompt
+  labelled (A)/(B), the principle's question, and the better label (balanced between A and B).
+  Measured on the demo, 160 such chats did not teach the tiny model to choose: its label
+  probabilities went to (A) in 1,354 of 1,354 choices whatever the order, so the two orders
+  agreed on 0 of 677 pairs (95 % CI 0–0.6 %) and RL-CAI got no pair to train on. The demo's
+  constitutional row is therefore SL-CAI, and its corpus carries no choice chats (each costs
+  the demo model's build time).
 
 Prompts come only from the train side of the split ``harden`` uses (the default held-out
-fraction and the same seed), so no held-out intent or framing appears; the tests check it
-against the pipeline's own evaluation probes. Only the assistant turns are trained on, so the
-model learns to *produce* critiques, revisions and labels; the flawed answers sit inside user
-turns. What this demo then measures is whether the pipeline carries a helper's knowledge into
-the model's own answers on held-out intents -- not whether a tiny model can follow a
-constitution unaided, which it cannot.
+fraction and the same seed): train intents under train framings, so no held-out intent or
+framing appears; the tests check it against the pipeline's own evaluation probes. Only the
+assistant turns are trained on, so the model learns to *produce* critiques, revisions and
+labels; the flawed answers sit inside user turns. What this demo then measures is whether the
+pipeline carries a helper's knowledge into the model's own answers on held-out intents and
+framings -- not whether a tiny model can follow a constitution unaided, which it cannot.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from safeforge.harden.techniques.constitutional.helper import choice_chat, criti
 from safeforge.records import Message, Probe
 
 N_REVISE = 160
-N_CHOICE = 160
+N_CHOICE = 0
 KEEP_SHARE = 0.2
 """Share of critique chats whose answer is already good (the revision keeps it)."""
 
@@ -130,17 +135,17 @@ def demo_rows(
 ) -> list[dict[str, Any]]:
     """Chats that teach the demo assistant to critique, revise and choose under
     ``constitution`` (see the module docstring), from train-side prompts only."""
-    from safeforge.harden.pipeline import HardenConfig
     from safeforge.harden.pool import PoolConfig, train_pool
-    from safeforge.harden.split import split_intents
+    from safeforge.harden.split import EVAL_FRACTION, split_intents
     from safeforge.probes import INTENTS
 
-    eval_fraction = HardenConfig.model_fields["eval_fraction"].default
-    split = split_intents(INTENTS, eval_fraction=eval_fraction, seed=seed)
+    split = split_intents(INTENTS, eval_fraction=EVAL_FRACTION, seed=seed)
     pool = train_pool(split, PoolConfig(), seed=seed)
     rng = random.Random(f"cai-demo\0{seed}")
-    prompts: list[tuple[Probe, PromptKind]] = [(p, "harmful") for p in pool.harmful]
-    prompts += [(p, "benign") for p in pool.benign]
+    # train intents only: groups without an intent (trigger collisions) are split per run
+    train = set(split.train)
+    prompts: list[tuple[Probe, PromptKind]] = [(p, "harmful") for p in pool.harmful if p.intent_id in train]
+    prompts += [(p, "benign") for p in pool.benign if p.intent_id in train]
     weights = [1.0 if kind == "harmful" else 0.5 for _, kind in prompts]
     rows = []
     for i, (probe, kind) in enumerate(rng.choices(prompts, weights=weights, k=n_revise + n_choice)):
