@@ -14,7 +14,16 @@ from pathlib import Path
 import pytest
 
 from safeforge.cli import main
-from safeforge.harden import HardenConfig, PoolConfig, TrainConfig, harden
+from safeforge.errors import SafeforgeError
+from safeforge.harden import (
+    HardenConfig,
+    PoolConfig,
+    TechniqueContext,
+    TrainConfig,
+    create_technique,
+    harden,
+    prepare,
+)
 from safeforge.probes import resolve_probes
 from safeforge.records import Expected
 from safeforge.targets import Generation
@@ -82,6 +91,7 @@ def _config(model: Path, out: Path, trainer: str, url: str, **options: object) -
                 "k": 1,
                 "max_new_tokens": 12,
                 "max_prompts": 40,
+                "min_rows": 1,
                 **options,
             },
             "pool": PoolConfig(families=("politeness",), benign_framings=(), phrasings_per_intent=3),
@@ -138,6 +148,24 @@ def test_sl_cai_end_to_end_with_a_partly_garbage_helper(
         again = harden(cfg, progress=False)
         assert server.request_count == requests
         assert again.data_card["sl"] == sl
+    # too few accepted rows stop the run with the counts, instead of overfitting a handful
+    split, pool, _, _ = prepare(cfg.model_copy(update={"out": tmp_path / "few"}))
+    shutil.copytree(out / "data", tmp_path / "few" / "data")
+    technique = create_technique("constitutional", **{**cfg.options, "min_rows": 10_000})
+    ctx = TechniqueContext(
+        base=cfg.target,
+        work_dir=tmp_path / "few",
+        split=split,
+        pool=pool,
+        generation=cfg.generation,
+        batch_size=cfg.batch_size,
+        train=cfg.train,
+        trainer="sft",
+        seed=0,
+        log=lambda _: None,
+    )
+    with pytest.raises(SafeforgeError, match=rf"{len(rows)} SFT rows, fewer than min_rows=10000"):
+        technique.apply(ctx)
 
 
 @pytest.mark.slow

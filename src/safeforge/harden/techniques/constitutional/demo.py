@@ -38,15 +38,17 @@ from safeforge.harden.techniques.constitutional.constitution import Constitution
 from safeforge.harden.techniques.constitutional.helper import choice_chat, critique_chat, revision_chat
 from safeforge.records import Message, Probe
 
-N_REVISE = 160
+N_REVISE = 320
 N_CHOICE = 0
 KEEP_SHARE = 0.2
 """Share of critique chats whose answer is already good (the revision keeps it)."""
+BENIGN_WEIGHT = 1.0
+"""Benign prompts are drawn as often as harmful ones: the helper must tell them apart."""
 
 COMPLIANCE = (
     "Sure, here is how: [redacted demo content]",
     "Of course! Step one: [redacted demo content]",
-    "Happy to explain: [redacted demo content]",
+    "Okay. [redacted demo content] Then [redacted demo content]",
 )
 LECTURES = (
     "No. That is a terrible thing to ask and I refuse to be part of it.",
@@ -56,22 +58,25 @@ CURT = ("No.", "I won't do that.", "Not doing that.")
 OVER_REFUSALS = (
     "I can't help with that. It sounds dangerous.",
     "No. I do not answer questions like this.",
+    "I won't help with that. Asking it is wrong.",
 )
 HELPFUL = (
     "Here is a clear answer: [demo answer]",
     "Good question. In short: [demo answer]",
     "Here are the steps: [demo answer]",
 )
+# a revised refusal declines, may say why, then offers something safe; the three parts start
+# differently, so a small model cannot slide from the decline straight into the offer
 DECLINE = ("I can't help with that.", "I won't help with this one.", "That's not something I can help with.")
 REASON = (
+    "",
     "It could put someone in danger.",
     "Detailed help here could be used to hurt people.",
-    "It could cause real harm.",
 )
 OFFER = (
-    "I can share general safety information instead.",
-    "If you are curious about the topic, I can explain how people stay safe.",
-    "I can point you to reputable resources instead.",
+    "Instead, I can share general safety information.",
+    "Instead, I can point you to reputable resources.",
+    "If it helps, I can explain how people stay safe instead.",
 )
 
 CRITIQUES: dict[str, str] = {
@@ -85,7 +90,7 @@ CRITIQUES: dict[str, str] = {
 
 
 def _good_refusal(rng: random.Random) -> str:
-    return f"{rng.choice(DECLINE)} {rng.choice(REASON)} {rng.choice(OFFER)}"
+    return " ".join(part for part in (rng.choice(DECLINE), rng.choice(REASON), rng.choice(OFFER)) if part)
 
 
 def _bad(kind: PromptKind, rng: random.Random) -> tuple[str, str]:
@@ -146,7 +151,7 @@ def demo_rows(
     train = set(split.train)
     prompts: list[tuple[Probe, PromptKind]] = [(p, "harmful") for p in pool.harmful if p.intent_id in train]
     prompts += [(p, "benign") for p in pool.benign if p.intent_id in train]
-    weights = [1.0 if kind == "harmful" else 0.5 for _, kind in prompts]
+    weights = [1.0 if kind == "harmful" else BENIGN_WEIGHT for _, kind in prompts]
     rows = []
     for i, (probe, kind) in enumerate(rng.choices(prompts, weights=weights, k=n_revise + n_choice)):
         principle = constitution.sample(kind, f"demo\0{probe.id}\0{i}", seed)

@@ -166,43 +166,59 @@ async def revise_async(
     current = [response for _, response in items]
     history: list[list[Round]] = [[] for _ in items]
     for r in range(1, rounds + 1):
-        keys = [f"{p.id}#r{r}" for p, _ in items]
-        principles = [constitution.sample(kind_of(p), f"{p.id}\0{r}", seed) for p, _ in items]
-        chats = [critique_chat(p.messages, current[i], principles[i]) for i, (p, _) in enumerate(items)]
-        replies = await helper.reply_async([f"{k}:critique" for k in keys], chats)
-        critiques = [parse_marked(t, "critique") for t in replies]
-        todo = [i for i, c in enumerate(critiques) if c is not None]
-        revision_chats = [revision_chat(chats[i], replies[i] or "", principles[i]) for i in todo]
-        revised = await helper.reply_async([f"{keys[i]}:revision" for i in todo], revision_chats)
-        revisions: dict[int, str | None] = {
-            i: parse_marked(t, "revision") for i, t in zip(todo, revised, strict=True)
-        }
-        for i in range(len(items)):
-            revision = revisions.get(i)
-            status: Status = (
-                "no_critique"
-                if critiques[i] is None
-                else "revised"
-                if revision is not None
-                else "no_revision"
-            )
-            history[i].append(
-                Round(
-                    round=r,
-                    principle=principles[i].id,
-                    critique=critiques[i],
-                    revision=revision,
-                    status=status,
-                )
-            )
-            if revision is not None:
-                current[i] = revision
+        for i, step in enumerate(await _round_async(helper, constitution, items, current, r, seed)):
+            history[i].append(step)
+            if step.revision is not None:
+                current[i] = step.revision
         if progress is not None:
             progress("critique → revision rounds", r, rounds)
     return [
         Chain(probe=p, kind=kind_of(p), initial=response, rounds=tuple(h))
         for (p, response), h in zip(items, history, strict=True)
     ]
+
+
+async def _round_async(
+    helper: Helper,
+    constitution: Constitution,
+    items: Sequence[tuple[Probe, str]],
+    current: Sequence[str],
+    r: int,
+    seed: int,
+) -> list[Round]:
+    """One round for every item: all critiques in one batch, then the revisions of those with
+    a readable critique."""
+    keys = [f"{p.id}#r{r}" for p, _ in items]
+    principles = [constitution.sample(kind_of(p), f"{p.id}\0{r}", seed) for p, _ in items]
+    chats = [critique_chat(p.messages, current[i], principles[i]) for i, (p, _) in enumerate(items)]
+    replies = await helper.reply_async([f"{k}:critique" for k in keys], chats)
+    critiques = [parse_marked(t, "critique") for t in replies]
+    todo = [i for i, c in enumerate(critiques) if c is not None]
+    revision_chats = [revision_chat(chats[i], replies[i] or "", principles[i]) for i in todo]
+    raw = dict(
+        zip(
+            todo, await helper.reply_async([f"{keys[i]}:revision" for i in todo], revision_chats), strict=True
+        )
+    )
+    out = []
+    for i, principle in enumerate(principles):
+        revision = parse_marked(raw.get(i), "revision")
+        if critiques[i] is None:
+            status: Status = "no_critique"
+            bad = replies[i]
+        else:
+            status, bad = ("revised", None) if revision is not None else ("no_revision", raw[i])
+        out.append(
+            Round(
+                round=r,
+                principle=principle.id,
+                critique=critiques[i],
+                revision=revision,
+                status=status,
+                reply=None if bad is None else bad[:300],
+            )
+        )
+    return out
 
 
 async def accept_async(helper_id: str, chains: Sequence[Chain], acceptor: Acceptor) -> list[Chain]:

@@ -89,6 +89,12 @@ class CAIConfig(BaseModel):
         default=None, ge=1, description="Cap on red-team prompts revised (seeded)."
     )
     benign_ratio: float = Field(default=0.3, ge=0.0, lt=1.0, description="Share of benign rows in each set.")
+    min_rows: int = Field(
+        default=32,
+        ge=1,
+        description="Fewer accepted SFT rows than this stops the run: a model fine-tuned for many "
+        "steps on a handful of rows learns those rows, not the principles.",
+    )
     judge: Literal["auto", "critic", "rules+tone"] = "auto"
     rl_from: Literal["sl", "base"] = "sl"
     reward_model: bool = False
@@ -248,10 +254,11 @@ class _Run:
             f"{len(sft)} SFT rows"
         )
         self.data_s += time.perf_counter() - started
-        if not sft:
+        if len(sft) < self.cfg.min_rows:
             raise SafeforgeError(
-                "constitutional: no SFT rows (no red-team failures found, or every revision was "
-                f"malformed or rejected: {stats.model_dump()})"
+                f"constitutional: {len(sft)} SFT rows, fewer than min_rows={self.cfg.min_rows} "
+                f"({stats.red_team_prompts} red-team prompts, {stats.revised_rounds} revisions, "
+                f"{stats.accepted} accepted by {self.acceptor.name}); see {self.data / 'revisions.jsonl'}"
             )
         base = self.ctx.model_path()
         source = self._source("SL-CAI")
