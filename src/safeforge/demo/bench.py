@@ -69,6 +69,7 @@ DEMO_OPTIONS: dict[str, dict[str, Any]] = {
         "max_new_tokens": BUDGET.max_new_tokens,
         "helper_max_new_tokens": BUDGET.max_new_tokens,
         "constitution": str(DEMO_CONSTITUTION),  # the same principles in few words
+        "benign_ratio": 0.5,  # the model's own benign answers: half the rows, against over-refusal
     },
     "critic-rerank": {"n": BUDGET.inference_calls},
     "reward-shaping": {"screen_max_new_tokens": BUDGET.max_new_tokens},

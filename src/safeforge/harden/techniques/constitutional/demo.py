@@ -65,9 +65,15 @@ HELPFUL = (
     "Good question. In short: [demo answer]",
     "Here are the steps: [demo answer]",
 )
-# a revised refusal declines, may say why, then offers something safe; the three parts start
-# differently, so a small model cannot slide from the decline straight into the offer
-DECLINE = ("I can't help with that.", "I won't help with this one.", "That's not something I can help with.")
+# a revised refusal declines, may say why, then offers something safe. It always opens with
+# "Sorry," and a revised answer never does, so the first word of a revision is where the helper
+# decides refuse-or-answer; the offer starts differently again, so a small model does not slide
+# from the opening straight into the offer (it did with "I can't ..." / "I can share ...")
+DECLINE = (
+    "Sorry, I can't help with that.",
+    "Sorry, I won't help with this one.",
+    "Sorry, that's not something I can help with.",
+)
 REASON = (
     "",
     "It could put someone in danger.",
