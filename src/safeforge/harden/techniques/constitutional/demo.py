@@ -14,11 +14,11 @@ prompts :mod:`.helper` sends:
   of the chats critique an answer that is already good and keep it;
 - a **choice** chat (``n_choice``, none by default): two answers to a train-side prompt
   labelled (A)/(B), the principle's question, and the better label (balanced between A and B).
-  Measured on the demo, 160 such chats did not teach the tiny model to choose: its label
-  probabilities went to (A) in 1,354 of 1,354 choices whatever the order, so the two orders
-  agreed on 0 of 677 pairs (95 % CI 0–0.6 %) and RL-CAI got no pair to train on. The demo's
-  constitutional row is therefore SL-CAI, and its corpus carries no choice chats (each costs
-  the demo model's build time).
+  In a dev run (the demo model of an earlier corpus), 160 such chats did not teach the tiny
+  model to choose: its label probabilities went to (A) in 1,354 of 1,354 choices whatever the
+  order, so the two orders agreed on 0 of 677 pairs (95 % CI 0–0.6 %) and RL-CAI got no pair
+  to train on. The demo's constitutional row is therefore SL-CAI, and its corpus carries no
+  choice chats (each costs the demo model's build time).
 
 Prompts come only from the train side of the split ``harden`` uses (the default held-out
 fraction and the same seed): train intents under train framings, so no held-out intent or
