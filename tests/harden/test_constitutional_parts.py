@@ -17,6 +17,7 @@ from safeforge.harden.techniques.constitutional import DEFAULT_CONSTITUTION, loa
 from safeforge.harden.techniques.constitutional.helper import (
     choice_chat,
     critique_chat,
+    feedback_mode,
     parse_choice,
     parse_marked,
 )
@@ -159,7 +160,7 @@ def test_chat_feedback_asks_both_orders_and_counts_bias_and_garbage() -> None:
                 await helper.aclose()
 
         rows = asyncio.run(run())
-    assert helper.feedback == "parsed"
+    assert helper.feedback == feedback_mode(helper.spec) == "parsed"
     assert [r.status for r in rows] == ["pair", "pair", "identical", "tie", "malformed", "pair"]
     assert [r.chosen_rejected() for r in rows if r.status == "pair"] == [(GOOD, BAD)] * 3
     assert rows[3].p_ab == 1.0
@@ -177,7 +178,7 @@ def test_chat_feedback_asks_both_orders_and_counts_bias_and_garbage() -> None:
 def test_local_helper_feedback_is_label_probabilities(tiny_model_dirs: dict[str, Path]) -> None:
     constitution = load_constitution()
     helper = open_helper(f"hf:{tiny_model_dirs['qwen2']}")
-    assert helper.feedback == "logprobs"
+    assert helper.feedback == feedback_mode(helper.spec) == "logprobs"
     probes = [_probe(0), _probe(1, Expected.COMPLY)]
     answers = [(GOOD, BAD), ("Paris is the capital.", GOOD)]
 

@@ -166,3 +166,9 @@ def open_helper(
     target = create_target(spec, options)
     scorer = ChatScorer.from_target(target) if isinstance(target, HFTarget) else None
     return Helper(spec, target, scorer)
+
+
+def feedback_mode(spec: str) -> Feedback:
+    """How :func:`open_helper` will read the choices of the helper ``spec``: label
+    log-probabilities for a local ``hf:`` model, a parsed reply for any other target."""
+    return "logprobs" if spec.partition(":")[0] == "hf" else "parsed"

@@ -41,7 +41,7 @@ from safeforge.harden.techniques._base import TECHNIQUES, Claim, TechniqueContex
 from safeforge.harden.techniques.constitutional import card as cards
 from safeforge.harden.techniques.constitutional.constitution import Constitution, load_constitution
 from safeforge.harden.techniques.constitutional.demo import demo_rows
-from safeforge.harden.techniques.constitutional.helper import Helper, open_helper
+from safeforge.harden.techniques.constitutional.helper import Helper, feedback_mode, open_helper
 from safeforge.harden.techniques.constitutional.rl import (
     Feedback,
     feedback_async,
@@ -276,7 +276,7 @@ class _Run:
         harmful = [p for p, _ in self._to_revise(probed) if kind_of(p) == "harmful"]
         prompts = cards.rl_prompts(probed, harmful, self.cfg.benign_ratio, self.ctx.seed)
         feedback = _stage(self.data / "pairs.jsonl", Feedback, lambda: self._feedback(policy, prompts))
-        dpo = cards.dpo_rows(feedback, helper=self.helper_spec, mode=self._feedback_mode())
+        dpo = cards.dpo_rows(feedback, helper=self.helper_spec, mode=feedback_mode(self.helper_spec))
         _write_json_rows(self.data / "dpo.jsonl", dpo)
         stats = feedback_stats(feedback)
         agreement = stats.order_agreement
@@ -311,9 +311,6 @@ class _Run:
             "train_pair_accuracy": right / len(rows),
             "note": "accuracy on the pairs it was trained on (not held out)",
         }
-
-    def _feedback_mode(self) -> Literal["logprobs", "parsed"]:
-        return "logprobs" if self.helper_spec.startswith("hf:") else "parsed"
 
     async def _probe(self) -> list[PromptResult]:
         ctx = self.ctx
@@ -379,7 +376,7 @@ class _Run:
             target=ctx.base,
             helper=self.helper_spec,
             helper_base_url=config["helper_base_url"],
-            feedback=self._feedback_mode(),
+            feedback=feedback_mode(self.helper_spec),
             constitution={
                 "path": str(cfg.constitution) if cfg.constitution else "default (bundled)",
                 "fingerprint": self.constitution.fingerprint(),
