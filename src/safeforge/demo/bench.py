@@ -72,6 +72,9 @@ DEMO_OPTIONS: dict[str, dict[str, Any]] = {
         "benign_ratio": 0.5,  # the model's own benign answers: half the rows, against over-refusal
     },
     "critic-rerank": {"n": BUDGET.inference_calls},
+    # GRPO: 60 steps × 16 rollouts (4 prompts × 4), screening 2 answers × 24 prompts per family,
+    # the alarm's slice every 10 steps; fixed weights (the technique's default), not the harm-cost
+    # Lagrangian: benchmarks/reward_shaping_lagrangian.py runs both (see the README for figures)
     "reward-shaping": {"screen_max_new_tokens": BUDGET.max_new_tokens},
     "uncertainty": {  # k samples per train-side question, each scored by the model in one pass
         "k": BUDGET.generations_per_prompt,
