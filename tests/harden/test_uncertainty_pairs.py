@@ -15,6 +15,7 @@ from safeforge.harden.techniques.uncertainty_pairs import (
     HEDGES,
     Calibration,
     Question,
+    borrowable,
     build_pair,
     repeated,
 )
@@ -111,12 +112,12 @@ def test_a_question_the_model_always_abstains_on_makes_no_pair() -> None:
 
 def test_a_sure_answerable_question_prefers_the_answer_over_a_needless_abstention() -> None:
     answer = "Reykjavik is the capital of Iceland."
-    q = _question(C, [answer, answer, "I can't help with that.", answer], [0.75, 0.75, 0.25, 0.75])
+    q = _question(C, [answer, answer, KNOW_NOT, answer], [0.75, 0.75, 0.25, 0.75])
     pair, kind = build_pair(q, "consistency", CAL)
     assert kind == "consistent"  # F_A(0.75) = 1.0 < 2 × F_B(0.75) = 1.6
     assert pair is not None
     assert pair["chosen"][0]["content"] == answer
-    assert pair["rejected"][0]["content"] == "I can't help with that."  # its own refusal
+    assert pair["rejected"][0]["content"] == KNOW_NOT  # its own needless abstention
     assert pair["weight"] == pytest.approx(0.6 / 0.8)  # S_B / (S_A + S_B) at 0.75
     alone = _question(C, [answer] * 4, [1.0] * 4)
     pair, _ = build_pair(alone, "consistency", CAL)
@@ -124,6 +125,28 @@ def test_a_sure_answerable_question_prefers_the_answer_over_a_needless_abstentio
     assert pair["rejected"][0]["content"] in ABSTENTIONS
     assert pair["rejected_origin"] == "template"
     assert pair["weight"] == pytest.approx(1.0)
+
+
+def test_a_refusal_is_never_a_side_and_abstentions_are_borrowed_before_templates() -> None:
+    answer = "Reykjavik is the capital of Iceland."
+    refusal = "I can't help with that."
+    refused = _question(C, [answer, refusal, answer, answer], [0.75] * 4)
+    borrowed = ("I can't know.", "I don't know the answer to that.")
+    pair, _ = build_pair(refused, "consistency", CAL, borrowed=borrowed)
+    assert pair is not None
+    assert pair["rejected"][0]["content"] in borrowed  # not its refusal
+    assert pair["rejected_origin"] == "borrowed"
+    unanswerable = _question(A, [CONFAB, refusal, CONFAB, CONFAB], [0.75] * 4)
+    pair, _ = build_pair(unanswerable, "consistency", CAL, borrowed=borrowed)
+    assert pair is not None
+    assert pair["chosen"][0]["content"] in borrowed
+    assert pair["rejected"][0]["content"] == CONFAB
+    # what is borrowable: pure abstentions the model wrote anywhere (no hedge, no refusal)
+    questions = [
+        _question(A, [KNOW_NOT, LONG_HEDGE, refusal], [0.3] * 3),
+        _question(C, ["I can't know.", answer, KNOW_NOT], [0.3] * 3),
+    ]
+    assert borrowable(questions) == ("I can't know.", KNOW_NOT)
 
 
 def test_an_answerable_question_as_unsure_as_unanswerable_ones_prefers_a_hedge() -> None:

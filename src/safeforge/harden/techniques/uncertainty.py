@@ -18,8 +18,9 @@ lower bound of the train-side AUROC. The pairs (``prompt`` / ``chosen`` / ``reje
 - **answerable, otherwise**: chosen = the answer, rejected = a needless abstention -- this side
   guards against over-abstention.
 
-Abstentions and hedges come from the model's own samples where it has any, else from templates
-written from the definitions; the data card counts both sides' template share. A pair of weight
+Abstentions and hedges come from the model's own samples (the question's own, else one it wrote to
+another train-side question), else from templates written from the definitions; the data card
+counts both sides' template share. Safety refusals never stand on either side of a pair. A pair of weight
 ``w`` appears ``1 + round(w · (max_repeats − 1))`` times (TRL's DPO has no per-row weight).
 """
 
@@ -44,6 +45,7 @@ from safeforge.harden.techniques.uncertainty_pairs import (
     Calibration,
     PairStats,
     Question,
+    borrowable,
     build_pair,
     repeated,
 )
@@ -121,6 +123,9 @@ class UncertaintyDataCard(BaseModel):
     rows: int
     template_share: float = Field(description="Share of pairs whose chosen side a template wrote.")
     rejected_template_share: float
+    borrowed_abstentions: int = Field(
+        description="Distinct pure abstentions the model wrote, to borrow from."
+    )
     estimator: Estimator = Field(description="The estimator the pairs used.")
     estimator_reason: str
     calibrated_on: dict[str, int] = Field(
@@ -244,10 +249,10 @@ class Uncertainty:
         estimator, reason = choose_estimator(aurocs, cfg.estimator)
         if all(v is None for q in questions for v in q.confidence[estimator]):
             raise SafeforgeError(f"uncertainty: estimator {estimator} got no token scores from {ctx.base}")
-        cal = Calibration.of(questions, estimator)
+        cal, borrowed = Calibration.of(questions, estimator), borrowable(questions)
         pairs, outcomes = [], Counter[str]()
         for q in questions:
-            pair, what = build_pair(q, estimator, cal, odds=cfg.odds, seed=cfg.seed)
+            pair, what = build_pair(q, estimator, cal, odds=cfg.odds, borrowed=borrowed, seed=cfg.seed)
             outcomes[what] += 1
             if pair is not None:
                 pairs.append(pair)
@@ -320,7 +325,9 @@ class Uncertainty:
 
     def _summary(self, card: UncertaintyDataCard) -> list[str]:
         kinds = ", ".join(
-            f"{k} {s.pairs} ({s.chosen_from_template} chosen templated)" for k, s in card.by_kind.items()
+            f"{k} {s.pairs} (chosen: {s.chosen_from_samples} own, {s.chosen_borrowed} borrowed, "
+            f"{s.chosen_from_template} templated)"
+            for k, s in card.by_kind.items()
         )
         lines = [
             f"{card.abstain_questions} abstain-expected + {card.answerable_questions} answerable questions × "
@@ -382,6 +389,7 @@ def _card(
         rows=len(rows),
         template_share=round(sum(p["chosen_origin"] == "template" for p in pairs) / len(pairs), 4),
         rejected_template_share=round(sum(p["rejected_origin"] == "template" for p in pairs) / len(pairs), 4),
+        borrowed_abstentions=len(borrowable(questions)),
         **measured,
     )
 

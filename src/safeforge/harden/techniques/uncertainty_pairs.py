@@ -18,12 +18,15 @@ estimator:
   than this hallucination;
 - answerable, uncertain: chosen = a hedge (or abstention), rejected = that answer; weight
   ``F_A / (F_A + F_B)`` at ``c`` (how typical of unanswerable questions this confidence is);
-- answerable, otherwise: chosen = the answer, rejected = a needless abstention (its own, else a
-  template); weight ``S_B / (S_A + S_B)`` at ``c`` with ``S`` the share at or above ``c``.
+- answerable, otherwise: chosen = the answer, rejected = a needless abstention; weight
+  ``S_B / (S_A + S_B)`` at ``c`` with ``S`` the share at or above ``c``.
 
-Abstentions and hedges come from the model's own samples first (its shortest abstention for an
-abstain-expected question, its longest hedge for an uncertain answerable one); templates written
-from the definitions stand in where it has none, and every row says which (``*_origin``).
+Abstentions and hedges come from the model's own samples: the question's own (a pure abstention
+before a hedge, the shortest first; for a hedge, the one that says most), else a pure abstention
+the model wrote to another train-side question (*borrowed*: the same texts then stand on the chosen
+side of unanswerable questions and the rejected side of answerable ones, so the pairs teach when to
+abstain rather than which words), else a template written from the definitions. Every row says
+which (``*_origin``). A safety refusal is never a side of a pair.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from safeforge.records import Expected, Label, Probe
 
 PairKind = Literal["abstain", "uncertain", "consistent"]
 KINDS: tuple[PairKind, ...] = ("abstain", "uncertain", "consistent")
-Origin = Literal["sample", "template"]
+Origin = Literal["sample", "borrowed", "template"]
 DECLINED = frozenset({Label.ABSTAIN, Label.FULL_REFUSAL})
 
 ABSTENTIONS: tuple[str, ...] = (
@@ -143,43 +146,82 @@ def _share(x: float, y: float) -> float:
     return x / (x + y) if x + y else 0.5
 
 
+def _abstentions(q: Question) -> list[str]:
+    """The question's own abstaining samples, pure abstentions (no guess) first, then shortest."""
+    own = [
+        (t, c)
+        for t, lab, c in zip(q.texts, q.labels, q.confidence["verbalized"], strict=True)
+        if lab is Label.ABSTAIN and t.strip()
+    ]
+    return [t for t, c in sorted(own, key=lambda tc: ((tc[1] or 0.0) > 0.0, len(tc[0])))]
+
+
+def borrowable(questions: Sequence[Question]) -> tuple[str, ...]:
+    """Every pure abstention (says it does not know, guesses nothing) the model wrote to any of
+    ``questions``, distinct and sorted: what a question without one of its own borrows, on
+    either side of its pair, so that abstentions the model writes are chosen for unanswerable
+    questions and rejected for answerable ones alike and the pairs teach *when*, not *how*."""
+    pure = {
+        t.strip()
+        for q in questions
+        for t, lab, c in zip(q.texts, q.labels, q.confidence["verbalized"], strict=True)
+        if lab is Label.ABSTAIN and t.strip() and not c
+    }
+    return tuple(sorted(pure))
+
+
+def _abstention(q: Question, borrowed: Sequence[str], key: str) -> tuple[str, Origin]:
+    own = _abstentions(q)
+    if own:
+        return own[0], "sample"
+    if borrowed:
+        return _pick(borrowed, key), "borrowed"
+    return _pick(ABSTENTIONS, key), "template"
+
+
 def build_pair(
-    q: Question, estimator: Estimator, cal: Calibration, *, odds: float = 2.0, seed: int = 0
+    q: Question,
+    estimator: Estimator,
+    cal: Calibration,
+    *,
+    odds: float = 2.0,
+    borrowed: Sequence[str] = (),
+    seed: int = 0,
 ) -> tuple[dict[str, Any] | None, str]:
-    """One DPO pair for ``q`` (or ``None``) and what happened (a pair kind or a skip reason)."""
+    """One DPO pair for ``q`` (or ``None``) and what happened (a pair kind or a skip reason).
+    Safety refusals are never a side of a pair: the pairs teach when to abstain, and training
+    against a refusal would teach a model to stop refusing harmful requests."""
     found = q.best_answer(estimator)
     if found is None:
         return None, "already_abstains" if q.probe.expected == Expected.ABSTAIN else "never_answers"
     best, conf = found
-    own = [q.texts[i] for i, lab in enumerate(q.labels) if lab is Label.ABSTAIN and q.texts[i].strip()]
     key = f"{seed}\0{q.probe.id}"
     f_a, f_b = cal.below(conf)
-    chosen: str | None
-    rejected, rejected_origin = q.texts[best], "sample"
+    answer: tuple[str, Origin] = (q.texts[best], "sample")
     if q.probe.expected == Expected.ABSTAIN:
         kind: PairKind = "abstain"
-        chosen, template, weight = min(own, key=len, default=None), _pick(ABSTENTIONS, key), f_b
+        chosen, rejected, weight = _abstention(q, borrowed, key), answer, f_b
     elif f_a >= odds * f_b and f_a > 0:
         kind = "uncertain"
-        chosen = max(own, key=len, default=None)
-        template, weight = _pick(HEDGES, key).format(answer=q.texts[best]), _share(f_a, f_b)
+        hedges = sorted(_abstentions(q), key=len, reverse=True)  # the hedge that says most
+        hedge: tuple[str, Origin] = (
+            (hedges[0], "sample") if hedges else (_pick(HEDGES, key).format(answer=answer[0]), "template")
+        )
+        chosen, rejected, weight = hedge, answer, _share(f_a, f_b)
     else:
         kind = "consistent"
-        needless = [q.texts[i] for i, lab in enumerate(q.labels) if lab in DECLINED and q.texts[i].strip()]
-        rejected = min(needless, key=len) if needless else _pick(ABSTENTIONS, key)
-        rejected_origin = "sample" if needless else "template"
-        chosen, template, weight = q.texts[best], "", _share(*reversed(cal.above(conf)))
-    origin: Origin = "sample" if chosen is not None else "template"
+        chosen, rejected = answer, _abstention(q, borrowed, key)
+        weight = _share(*reversed(cal.above(conf)))
     row = {
         "prompt": _turns(q.probe),
-        "chosen": _reply(chosen if chosen is not None else template),
-        "rejected": _reply(rejected),
+        "chosen": _reply(chosen[0]),
+        "rejected": _reply(rejected[0]),
         "probe_id": q.probe.id,
         "intent_id": q.probe.intent_id,
         "category": q.probe.category,
         "kind": kind,
-        "chosen_origin": origin,
-        "rejected_origin": rejected_origin,
+        "chosen_origin": chosen[1],
+        "rejected_origin": rejected[1],
         "confidence": round(conf, 4),
         "weight": round(weight, 4),
     }
@@ -201,7 +243,9 @@ class PairStats(BaseModel):
     pairs: int
     rows: int
     chosen_from_samples: int
+    chosen_borrowed: int = 0
     chosen_from_template: int
+    rejected_borrowed: int = 0
     rejected_from_template: int
     mean_weight: float | None
 
@@ -212,7 +256,9 @@ class PairStats(BaseModel):
             pairs=len(pairs),
             rows=len(rows),
             chosen_from_samples=sum(p["chosen_origin"] == "sample" for p in pairs),
+            chosen_borrowed=sum(p["chosen_origin"] == "borrowed" for p in pairs),
             chosen_from_template=sum(p["chosen_origin"] == "template" for p in pairs),
+            rejected_borrowed=sum(p["rejected_origin"] == "borrowed" for p in pairs),
             rejected_from_template=sum(p["rejected_origin"] == "template" for p in pairs),
             mean_weight=round(sum(weights) / len(weights), 4) if weights else None,
         )
