@@ -108,3 +108,23 @@ def test_only_dpo_and_clear_option_errors() -> None:
     technique = create_technique("uncertainty", validate="qa:x.json", odds=3)
     assert technique.kind == "trained"
     assert technique.cfg.validate_on == ("qa:x.json",)  # type: ignore[attr-defined]
+
+
+def test_the_sft_weight_adds_trls_nll_term_to_dpo(tiny_model_dirs: dict[str, Path], tmp_path: Path) -> None:
+    from safeforge.harden.train import build_trainer
+
+    rows = [
+        {
+            "prompt": [{"role": "user", "content": f"What is the capital of country {i}?"}],
+            "chosen": [{"role": "assistant", "content": "I don't know."}],
+            "rejected": [{"role": "assistant", "content": "It is Zorbium."}],
+        }
+        for i in range(4)
+    ]
+    cfg = TrainConfig(trainer="dpo", max_steps=1, batch_size=2, max_length=64, sft_weight=0.5)
+    trainer = build_trainer(tiny_model_dirs["gpt2"], rows, tmp_path, cfg)
+    assert (trainer.args.loss_type, trainer.args.loss_weights) == (["sigmoid", "sft"], [1.0, 0.5])
+    plain = build_trainer(
+        tiny_model_dirs["gpt2"], rows, tmp_path / "p", cfg.model_copy(update={"sft_weight": 0.0})
+    )
+    assert plain.args.loss_type == ["sigmoid"]

@@ -94,6 +94,12 @@ class TrainConfig(BaseModel):
     beta: float = Field(
         default=0.1, ge=0, description="DPO / GRPO: strength of the pull to the reference (GRPO: KL weight)."
     )
+    sft_weight: float = Field(
+        default=0.0,
+        ge=0,
+        description="DPO: weight of an NLL term on the chosen answers (RPO), which keeps them likely "
+        "instead of letting both sides fall; 0: plain DPO.",
+    )
     num_generations: int = Field(default=4, ge=2, description="GRPO: completions sampled per prompt.")
     max_completion_length: int = Field(default=64, ge=1, description="GRPO: tokens per completion.")
     temperature: float = Field(default=1.0, gt=0, description="GRPO: sampling temperature.")
@@ -256,7 +262,8 @@ def build_trainer(
             processing_class=tok,
             peft_config=peft_config,
         )
-    dpo_args = trl.DPOConfig(**args, beta=cfg.beta)
+    mixed = {"loss_type": ["sigmoid", "sft"], "loss_weights": [1.0, cfg.sft_weight]} if cfg.sft_weight else {}
+    dpo_args = trl.DPOConfig(**args, beta=cfg.beta, **mixed)
     return trl.DPOTrainer(
         model=model, args=dpo_args, train_dataset=dataset, processing_class=tok, peft_config=peft_config
     )

@@ -87,6 +87,12 @@ class UncertaintyConfig(BaseModel):
     )
     similarity: float = Field(default=SIMILARITY, gt=0.0, le=1.0, description="Cosine for one answer.")
     max_repeats: int = Field(default=3, ge=1, description="Copies of a pair of weight 1.")
+    sft_weight: float = Field(
+        default=1.0,
+        ge=0.0,
+        description="NLL on the chosen side beside the DPO loss (RPO): plain DPO let chosen and "
+        "rejected fall together on the demo, the mass going to neither.",
+    )
     validate_on: tuple[str, ...] = Field(
         default=(), alias="validate", description="Labelled QA dataset specs for the estimators' AUROC."
     )
@@ -217,7 +223,8 @@ class Uncertainty:
             merged = ctx.train.merge or not ctx.train.lora
             trained = out / ("model" if merged else "adapter")
         else:
-            trained = train_dpo(model_path, rows, out, ctx.train, source=f"safeforge harden: {self.name}")
+            train = ctx.train.model_copy(update={"sft_weight": cfg.sft_weight})
+            trained = train_dpo(model_path, rows, out, train, source=f"safeforge harden: {self.name}")
         return TechniqueOutput(
             technique=self.name,
             kind="trained",
