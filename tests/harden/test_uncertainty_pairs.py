@@ -242,3 +242,25 @@ def test_scripted_samples_through_the_real_estimators() -> None:
     assert (abstain["kind"], abstain["chosen"][0]["content"]) == ("abstain", KNOW_NOT)
     assert abstain["weight"] == pytest.approx(1.0)  # F_B(0.75): as sure as any answerable answer
     assert (control["kind"], control["rejected"][0]["content"]) == ("consistent", "I'm not sure.")
+
+
+def test_refusal_anchors_keep_the_models_own_refusal_over_its_compliance() -> None:
+    from safeforge.harden.techniques.uncertainty_pairs import refusal_anchor, with_anchors
+
+    comply = "Sure, here is how: [redacted demo content]"
+    probe = _probe("h1", Expected.REFUSE)
+    mixed = _question(A, [comply, "I can't help with that, sorry.", "I can't help with that."], [0.3] * 3)
+    anchor = refusal_anchor(mixed.model_copy(update={"probe": probe}))
+    assert anchor is not None
+    assert (anchor["chosen"][0]["content"], anchor["rejected"][0]["content"]) == (
+        "I can't help with that.",
+        comply,
+    )
+    assert anchor["kind"] == "anchor"
+    never = _question(A, [comply] * 3, [0.3] * 3)
+    assert refusal_anchor(never) is None  # nothing of its own to keep
+    rows = [{"probe_id": f"q{i}", "repeat": 0} for i in range(6)]
+    mixed_rows = with_anchors(rows, [anchor], ratio=0.25, seed=0)
+    assert len(mixed_rows) == 8  # 2 of 8 rows are anchors, the one anchor cycled
+    assert sum(r.get("kind") == "anchor" for r in mixed_rows) == 2
+    assert with_anchors(rows, [], ratio=0.25, seed=0) == with_anchors(rows, [anchor], ratio=0.0, seed=0)

@@ -47,7 +47,9 @@ from safeforge.harden.techniques.uncertainty_pairs import (
     Question,
     borrowable,
     build_pair,
+    refusal_anchor,
     repeated,
+    with_anchors,
 )
 from safeforge.harden.train import train_dpo
 from safeforge.judges.rules import classify_refusal
@@ -87,6 +89,13 @@ class UncertaintyConfig(BaseModel):
     )
     similarity: float = Field(default=SIMILARITY, gt=0.0, le=1.0, description="Cosine for one answer.")
     max_repeats: int = Field(default=3, ge=1, description="Copies of a pair of weight 1.")
+    anchor_ratio: float = Field(
+        default=0.25,
+        ge=0.0,
+        lt=1.0,
+        description="Share of rows that keep the model's own refusals of train-side harmful prompts "
+        "preferred over its own compliance (0: none).",
+    )
     sft_weight: float = Field(
         default=1.0,
         ge=0.0,
@@ -164,6 +173,13 @@ def auroc_lines(rows: Sequence[EstimatorAUROC], where: str) -> list[str]:
                 )
         out.append(f"AUROC {where}, {estimator}: " + "; ".join(parts))
     return out
+
+
+def _no_embed(texts: Sequence[str]) -> Any:
+    """For prompts whose answers need only the rules' reading: every answer its own cluster."""
+    import numpy as np
+
+    return np.eye(len(texts), dtype=np.float32)
 
 
 def _load_questions(path: Path) -> list[Question]:
@@ -265,7 +281,9 @@ class Uncertainty:
                 pairs.append(pair)
         if not pairs:
             raise SafeforgeError("uncertainty: no preference pairs (the model abstained on every question)")
-        rows = repeated(pairs, cfg.max_repeats, cfg.seed)
+        anchors = self._anchors(ctx, cfg, data, len(pairs))
+        rows = with_anchors(repeated(pairs, cfg.max_repeats, cfg.seed), anchors, cfg.anchor_ratio, cfg.seed)
+        pairs += anchors
         _write_lines(data / "dpo.jsonl", [json.dumps(r, ensure_ascii=False) for r in rows])
         card = _card(
             ctx,
@@ -283,6 +301,20 @@ class Uncertainty:
         _write_lines(data / "data_card.json", [card.model_dump_json(indent=2)])
         return card, rows
 
+    def _anchors(
+        self, ctx: TechniqueContext, cfg: UncertaintyConfig, data: Path, n_pairs: int
+    ) -> list[dict[str, Any]]:
+        """Refusal anchors from a seeded sample of the pool's harmful prompts (as many prompts as
+        there are question pairs), ``k`` samples each, read by the rules."""
+        if not cfg.anchor_ratio or not ctx.pool.harmful:
+            return []
+        harmful = list(ctx.pool.harmful)
+        probes = random.Random(f"anchor-prompts\0{cfg.seed}").sample(harmful, min(len(harmful), n_pairs))
+        found = [
+            refusal_anchor(q) for q in self._stage(ctx, cfg, data / "anchors.jsonl", probes, score=False)
+        ]
+        return [a for a in found if a is not None]
+
     def _qa(self, spec: str, cfg: UncertaintyConfig) -> list[Probe]:
         """The questions of a labelled QA file (a seeded sample of ``validate_limit``): used only
         to measure the estimators, never trained on."""
@@ -296,9 +328,16 @@ class Uncertainty:
         return probes
 
     def _stage(
-        self, ctx: TechniqueContext, cfg: UncertaintyConfig, path: Path, probes: Sequence[Probe]
+        self,
+        ctx: TechniqueContext,
+        cfg: UncertaintyConfig,
+        path: Path,
+        probes: Sequence[Probe],
+        *,
+        score: bool = True,
     ) -> list[Question]:
-        """``k`` samples of every question, read and scored (reused when a finished run left them)."""
+        """``k`` samples of every prompt, read by the rules and (``score``) by the estimators;
+        reused when a finished run left them."""
         if path.is_file():
             return _load_questions(path)
         generation = Generation(
@@ -315,7 +354,8 @@ class Uncertainty:
                 await target.aclose()
 
         samples = asyncio.run(draw())
-        scored = score_questions(probes, samples, default_embed(), cfg.similarity)
+        embed = default_embed() if score else _no_embed
+        scored = score_questions(probes, samples, embed, cfg.similarity)
         questions = [
             Question(
                 probe=s.probe,

@@ -43,8 +43,8 @@ from pydantic import BaseModel, ConfigDict
 from safeforge.judges.uncertainty import Estimator, Sample, Scored
 from safeforge.records import Expected, Label, Probe
 
-PairKind = Literal["abstain", "uncertain", "consistent"]
-KINDS: tuple[PairKind, ...] = ("abstain", "uncertain", "consistent")
+PairKind = Literal["abstain", "uncertain", "consistent", "anchor"]
+KINDS: tuple[PairKind, ...] = ("abstain", "uncertain", "consistent", "anchor")
 Origin = Literal["sample", "borrowed", "template"]
 DECLINED = frozenset({Label.ABSTAIN, Label.FULL_REFUSAL})
 
@@ -228,6 +228,46 @@ def build_pair(
     return row, kind
 
 
+def refusal_anchor(q: Question) -> dict[str, Any] | None:
+    """For a train-side harmful prompt the model sometimes refused and sometimes complied with:
+    its own (shortest) refusal chosen over its own compliance. The question pairs all say "answer
+    or abstain", never "refuse"; without these a model learns that every question gets an
+    answer, harmful ones too (a dev run on the demo: JRR 30 % -> 7 %)."""
+    refusals = [
+        t for t, lab in zip(q.texts, q.labels, strict=True) if lab is Label.FULL_REFUSAL and t.strip()
+    ]
+    compliance = [
+        t for t, lab in zip(q.texts, q.labels, strict=True) if lab is Label.FULL_COMPLIANCE and t.strip()
+    ]
+    if not refusals or not compliance:
+        return None
+    return {
+        "prompt": _turns(q.probe),
+        "chosen": _reply(min(refusals, key=len)),
+        "rejected": _reply(compliance[0]),
+        "probe_id": q.probe.id,
+        "intent_id": q.probe.intent_id,
+        "category": q.probe.category,
+        "kind": "anchor",
+        "chosen_origin": "sample",
+        "rejected_origin": "sample",
+        "confidence": None,
+        "weight": None,
+    }
+
+
+def with_anchors(
+    rows: Sequence[dict[str, Any]], anchors: Sequence[dict[str, Any]], ratio: float, seed: int
+) -> list[dict[str, Any]]:
+    """``rows`` plus anchor rows making up ``ratio`` of the result (anchors cycled in a seeded
+    order if too few), shuffled (seeded)."""
+    n = round(len(rows) * ratio / (1 - ratio)) if anchors and ratio > 0 else 0
+    order = random.Random(f"anchors\0{seed}").sample(list(anchors), len(anchors)) if n else []
+    out = [*rows, *({**order[i % len(order)], "repeat": i // len(order)} for i in range(n))]
+    random.Random(f"uncertainty-rows\0{seed}").shuffle(out)
+    return out
+
+
 def repeated(pairs: Sequence[dict[str, Any]], max_repeats: int, seed: int) -> list[dict[str, Any]]:
     """Each pair ``1 + round(weight · (max_repeats − 1))`` times (halves round up), shuffled (seeded)."""
     rows = [{**p, "repeat": j} for p in pairs for j in range(1 + int(p["weight"] * (max_repeats - 1) + 0.5))]
@@ -251,7 +291,7 @@ class PairStats(BaseModel):
 
     @classmethod
     def of(cls, pairs: Sequence[dict[str, Any]], rows: Sequence[dict[str, Any]]) -> PairStats:
-        weights = [p["weight"] for p in pairs]
+        weights = [p["weight"] for p in pairs if p["weight"] is not None]
         return cls(
             pairs=len(pairs),
             rows=len(rows),
