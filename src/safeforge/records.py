@@ -45,6 +45,8 @@ class Method(StrEnum):
     UNANSWERABLE = "unanswerable_questions"
     BENIGN_CONTRAST = "benign_contrast"
     BENCHMARK = "benchmark"
+    ATTACKER_MODEL = "attacker_model"
+    """A turn of an attacker-driven conversation (``safeforge attack``: PAIR, TAP, Crescendo)."""
 
 
 class Task(StrEnum):
@@ -203,3 +205,43 @@ class Attempt(BaseModel):
         keys = {(v.judge, v.task) for v in verdicts}
         kept = tuple(v for v in self.verdicts if (v.judge, v.task) not in keys)
         return self.model_copy(update={"verdicts": kept + tuple(verdicts)})
+
+
+class NodeStatus(StrEnum):
+    """Where one attacker proposal stands: committed at each step, so a resumed attack redoes none."""
+
+    PROPOSED = "proposed"
+    """The attacker gave a usable prompt; the target has not answered it yet."""
+    UNUSABLE = "unusable"
+    """The attacker's reply held no usable prompt (or the attacker failed): counted, not sent."""
+    PRUNED = "pruned"
+    """Off topic (TAP): the prompt no longer asks for the goal, so it was not sent."""
+    ANSWERED = "answered"
+    """Sent; the target's answer is the attempt ``probe_id``, judged."""
+
+
+class ConversationNode(BaseModel):
+    """One attacker proposal in an attacker-driven conversation, and what became of it. The
+    target's side is an ordinary ``Attempt`` (probe id ``probe_id``) in the same run store."""
+
+    model_config = ConfigDict(frozen=True)
+
+    version: int = FORMAT_VERSION
+    id: str = Field(description="Unique in the run; derived from method, goal and position, so stable.")
+    method: str = Field(description="Registered attack method: pair, tap, crescendo.")
+    goal_id: str
+    conversation_id: str = Field(description="PAIR stream, TAP tree or Crescendo conversation.")
+    turn: int = Field(ge=0, description="Position in its conversation (TAP: depth in the tree).")
+    parent_id: str | None = None
+    status: NodeStatus
+    attacker_output: str = Field(default="", description="The attacker's raw reply (untrusted).")
+    prompt: str | None = Field(default=None, description="The prompt parsed from it, if usable.")
+    note: str = Field(default="", description="Why it was unusable, pruned or backtracked.")
+    attacker_usage: Usage = Usage()
+    probe_id: str | None = None
+    score: float | None = Field(default=None, description="The judges' 1-10 rating fed back to the attacker.")
+    success: bool = False
+    refused: bool = Field(default=False, description="The refusal judge read a full refusal.")
+    backtracked: bool = Field(default=False, description="Crescendo: dropped from the target's history.")
+    started_at: float = Field(default=0.0, description="Unix time the attacker was asked.")
+    finished_at: float = Field(default=0.0, description="Unix time the node reached its status.")

@@ -89,7 +89,8 @@ def test_a_version_1_store_is_migrated_and_a_newer_one_refused(tmp_path: Path) -
         db.executescript(SCHEMA)
         db.executemany("INSERT INTO attempts VALUES (?, ?, ?, ?, 0)", rows)
     with Store(old) as store:
-        assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert store.nodes() == []  # version 3: the conversations of attacker-driven attacks
         migrated = {pid: (t, g, e) for pid, t, g, e in store._db.execute(
             "SELECT probe_id, target, group_id, expected FROM attempts")}  # fmt: skip
         assert len(list(store.iter_groups())) == len(list(Run.open(run.dir).iter_groups()))

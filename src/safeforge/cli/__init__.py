@@ -9,12 +9,12 @@ from __future__ import annotations
 import os
 import sys
 
-from safeforge.cli import audit, harden, judge, probes, report, scan, serve
+from safeforge.cli import attack, audit, harden, judge, probes, report, scan, serve
 from safeforge.cli._app import app, plain_help
 from safeforge.errors import SafeforgeError
 from safeforge.logs import defer_notes, flush_notes, route_library_logs
 
-_ = (audit, harden, judge, probes, report, scan, serve)  # imported for their command registrations
+_ = (attack, audit, harden, judge, probes, report, scan, serve)  # imported for their command registrations
 
 
 def main() -> None:

@@ -128,6 +128,8 @@ def list_probes(
         ]
         if value in ("none", "benchmark"):
             by.append("dataset formats")
+        if value == "attacker_model":
+            by.append("safeforge attack (pair, tap, crescendo)")
         covered.append([value, ", ".join(by) or "-"])
     typer.echo("\n\n".join(_table(t) for t in (fam_rows, tr_rows, ds_rows, su_rows, covered)))
 

@@ -20,11 +20,16 @@ def report(
         typer.Option(help="Whose refusal labels count [gold, else the most capable judge that ran]"),
     ] = None,
 ) -> None:
-    """(Re)write RUN_DIR/summary.json, report.html and summary.md from the stored verdicts."""
+    """(Re)write RUN_DIR/summary.json, report.html and summary.md (and an attack's attacks.json)
+    from the stored verdicts."""
+    from safeforge.attacks import is_attack_run, write_attack_outputs
     from safeforge.report import open_run, write_run_outputs
     from safeforge.report.terminal import print_table, summary_table
 
-    summary = write_run_outputs(open_run(run_dir), refusal_judge=refusal_judge)
+    if is_attack_run(run_dir):
+        summary, _ = write_attack_outputs(run_dir, refusal_judge=refusal_judge)
+    else:
+        summary = write_run_outputs(open_run(run_dir), refusal_judge=refusal_judge)
     print_table(summary_table(summary))
     typer.echo(f"wrote {run_dir / 'report.html'}, summary.json and summary.md")
 

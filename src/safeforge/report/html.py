@@ -24,8 +24,10 @@ from markupsafe import Markup, escape
 from safeforge.metrics import Comparison, FlippedProbe, Metric, PairedDelta, Rate, Summary
 from safeforge.metrics import _observe as o
 from safeforge.metrics import diversity as div
+from safeforge.metrics.attacks import AttackSummary
 from safeforge.metrics.summarize import TAG_BREAKDOWNS
 from safeforge.records import Attempt
+from safeforge.report.attacks import attack_rows, winning_conversations
 from safeforge.report.failures import FailureSection, truncate, worst_failures
 from safeforge.report.svg import TradeoffPoint, bar_chart, tradeoff_chart
 from safeforge.report.validation import judge_validation
@@ -317,10 +319,15 @@ def _dispersion_note(summary: Summary) -> str:
 
 
 def render_run_html(
-    summary: Summary, attempts: Sequence[Attempt] = (), *, failures: Sequence[FailureSection] | None = None
+    summary: Summary,
+    attempts: Sequence[Attempt] = (),
+    *,
+    failures: Sequence[FailureSection] | None = None,
+    attacks: AttackSummary | None = None,
 ) -> str:
     """The run report as one HTML string. The failure sections come from ``failures`` when
-    given (collected while streaming the run, see ``FailureCollector``), else from ``attempts``."""
+    given (collected while streaming the run, see ``FailureCollector``), else from ``attempts``;
+    ``attacks`` adds an attack run's sections."""
     if failures is None:
         failures = worst_failures(attempts, refusal_judge=summary.refusal_judge)
     cards = [_card(summary, *spec) for spec in HEADLINE]
@@ -344,6 +351,8 @@ def render_run_html(
         tradeoff=tradeoff_chart(tradeoff_points(summary)),
         charts=charts,
         taxonomy=taxonomy_rows(summary),
+        attack_rows=attack_rows(attacks) if attacks is not None else [],
+        winners=winning_conversations(attacks) if attacks is not None else [],
         metric_rows=metric_rows,
         paired_rows=paired_rows,
         unmeasured=unmeasured,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from safeforge.metrics import Comparison, PairedDelta, Summary
 from safeforge.metrics import _observe as o
+from safeforge.metrics.attacks import AttackSummary
 
 HEADLINE = (
     o.JRR,
@@ -48,8 +49,9 @@ def _value(kind: str, value: float | None) -> str:
     return ("–" if value is None else f"{value:.3f}") if kind == "score" else _pct(value)
 
 
-def summary_markdown(summary: Summary) -> str:
-    """``summary.md``: a headline table, paired effects and the weakest groups."""
+def summary_markdown(summary: Summary, *, attacks: AttackSummary | None = None) -> str:
+    """``summary.md``: a headline table, paired effects and the weakest groups (and an attack
+    run's ASR per method)."""
     lines = [
         "## safeforge scan",
         "",
@@ -90,6 +92,7 @@ def summary_markdown(summary: Summary) -> str:
     if weakest:
         lines += ["", "Lowest jailbreak rejection: " + "; ".join(weakest)]
     lines += _by_taxonomy(summary)
+    lines += _attacks(attacks) if attacks is not None else []
     if o.QUALITY in summary.metrics and summary.metrics[o.QUALITY].kind == "rate":
         lines += ["", "_Quality is a proxy (safe prompts answered, not refused): no quality judge ran._"]
     return "\n".join(lines) + "\n"
@@ -102,6 +105,23 @@ def _weakest(summary: Summary, count: int = 3) -> list[str]:
         ranked = sorted(((r.value, name) for name, r in rates.items() if r.value is not None))[:count]
         out += [f"{dim[3:]} {_cell(name)} {_pct(value)}" for value, name in ranked[:1]]
     return out
+
+
+def _attacks(attacks: AttackSummary) -> list[str]:
+    """ASR per method with its interval, turns to success and cost (no model output)."""
+    lines = [
+        "",
+        "| attack method | ASR | 95% CI | goals | median turns to success | attacker / target tokens |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for m in attacks.methods:
+        ci = f"{_pct(m.asr.ci_low)} – {_pct(m.asr.ci_high)}" if m.asr.value is not None else "–"
+        median = "–" if m.median_turns_to_success is None else f"{m.median_turns_to_success:g}"
+        lines.append(
+            f"| {_code(m.method)} | {_pct(m.asr.value)} | {ci} | {m.asr.n} | {median} "
+            f"| {m.attacker_tokens:,} / {m.target_tokens:,} |"
+        )
+    return lines
 
 
 def _by_taxonomy(summary: Summary) -> list[str]:

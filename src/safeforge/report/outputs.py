@@ -18,6 +18,7 @@ from typing import Protocol
 from safeforge.errors import SafeforgeError
 from safeforge.metrics import Comparison, Summary
 from safeforge.metrics._observe import RunFacts
+from safeforge.metrics.attacks import AttackSummary
 from safeforge.metrics.summarize import SummaryBuilder, refusal_groups
 from safeforge.records import Attempt, Task
 from safeforge.report.failures import FailureCollector
@@ -61,12 +62,14 @@ class ReportBuilder:
     def add_group(self, members: Sequence[Attempt]) -> None:
         self.summary.add_group(members)
 
-    def write(self, run_dir: Path) -> Summary:
-        """Write the three files into ``run_dir``; returns the summary."""
+    def write(self, run_dir: Path, *, attacks: AttackSummary | None = None) -> Summary:
+        """Write the three files into ``run_dir`` (with the attack sections of an attack run);
+        returns the summary."""
         summary = self.summary.summary()
+        html = render_run_html(summary, failures=self.failures.sections(), attacks=attacks)
         write_text_atomic(run_dir / SUMMARY_FILE, summary.model_dump_json(indent=2) + "\n")
-        write_text_atomic(run_dir / REPORT_FILE, render_run_html(summary, failures=self.failures.sections()))
-        write_text_atomic(run_dir / MARKDOWN_FILE, summary_markdown(summary))
+        write_text_atomic(run_dir / REPORT_FILE, html)
+        write_text_atomic(run_dir / MARKDOWN_FILE, summary_markdown(summary, attacks=attacks))
         return summary
 
 
@@ -88,18 +91,20 @@ def write_outputs(run_dir: Path, attempts: list[Attempt], *, refusal_judge: str 
     return builder.write(run_dir)
 
 
-def write_run_outputs(run: RunLike, *, refusal_judge: str | None = None) -> Summary:
+def write_run_outputs(
+    run: RunLike, *, refusal_judge: str | None = None, attacks: AttackSummary | None = None
+) -> Summary:
     """(Re)write RUN_DIR/summary.json, report.html and summary.md, streaming the run's store.
 
     ``refusal_judge`` picks whose refusal labels count (default: gold, else the most capable
-    judge that ran).
+    judge that ran); ``attacks`` adds an attack run's sections.
     """
     builder = ReportBuilder(RunFacts.from_counts(run.verdict_counts(), refusal_judge=refusal_judge))
     for attempt in run.iter_attempts():
         builder.add(attempt)
     for members in run.iter_groups():
         builder.add_group(members)
-    return builder.write(Path(run.dir))
+    return builder.write(Path(run.dir), attacks=attacks)
 
 
 def write_compare_html(comparison: Comparison, path: Path) -> None:

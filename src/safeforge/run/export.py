@@ -1,6 +1,8 @@
 """``safeforge export``: a run's attempts as JSONL (full records), CSV or Parquet (flat rows,
 one column per judge label, the taxonomy ids in one column) for other tools; ``sarif``: its
-failed probes as SARIF 2.1.0 for code-scanning UIs (``sarif.py``); ``dpo``: a guard's recorded
+failed probes as SARIF 2.1.0 for code-scanning UIs (``sarif.py``); ``conversations``: an
+attack's conversation nodes (id, turn, parent, attacker reply) each with the target's answer
+and verdicts, one JSON line per node; ``dpo``: a guard's recorded
 reranking decisions as TRL preference rows (chosen vs rejected candidate, see
 :func:`safeforge.rerank.dpo_pairs`)."""
 
@@ -17,6 +19,7 @@ from typing import Any
 from safeforge.errors import require
 from safeforge.records import Attempt
 from safeforge.run.result import Run
+from safeforge.run.store import Store
 
 BASE_COLUMNS = (
     "probe_id",
@@ -45,6 +48,7 @@ class ExportFormat(StrEnum):
     CSV = "csv"
     PARQUET = "parquet"
     SARIF = "sarif"
+    CONVERSATIONS = "conversations"
     DPO = "dpo"
 
 
@@ -105,6 +109,10 @@ def export_run(run_dir: Path, fmt: ExportFormat | str, out: Path | None = None) 
         out = out or run.dir / "findings.sarif"
         write_sarif(run, out)
         return out
+    if fmt is ExportFormat.CONVERSATIONS:
+        out = out or run.dir / "conversations.jsonl"
+        _write_conversations(run, out)
+        return out
     if fmt is ExportFormat.DPO:
         from safeforge.rerank import dpo_pairs
 
@@ -127,6 +135,21 @@ def export_run(run_dir: Path, fmt: ExportFormat | str, out: Path | None = None) 
         writer.writeheader()
         writer.writerows(rows)
     return out
+
+
+def _write_conversations(run: Run, out: Path) -> None:
+    """Each node as its JSON record plus ``answer``: the target's attempt (with verdicts) or null."""
+    with Store(run.store_path) as store:
+        nodes = store.nodes()
+        answers = store.attempts_by_id([n.probe_id for n in nodes if n.probe_id])
+    with out.open("w", encoding="utf-8") as fh:
+        for node in nodes:
+            answer = answers.get(node.probe_id or "")
+            row = {
+                **node.model_dump(mode="json"),
+                "answer": answer.model_dump(mode="json") if answer else None,
+            }
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 def _write_parquet(

@@ -16,7 +16,9 @@ The schema is versioned with ``PRAGMA user_version``: version 1 is ``SCHEMA``, e
 version one entry of ``MIGRATIONS`` (applied in order, each in one transaction, when a store is
 opened). A new store is made the same way, so old and new stores end up identical. Version 2
 copies each attempt's target, group and expected behaviour into columns, indexed for probe
-order and for reading a run group by group.
+order and for reading a run group by group. Version 3 adds ``conversations``: one row per
+attacker proposal of an attacker-driven attack (``records.ConversationNode``: conversation id,
+turn, parent), whose target side is an ordinary attempt.
 
 ``SAFEFORGE_STORE_MAX_PAGES`` (tests only) caps the database at that many pages with
 SQLite's ``PRAGMA max_page_count``, so SQLite raises its genuine "database or disk is full"
@@ -35,7 +37,7 @@ from types import TracebackType
 from typing import Any
 
 from safeforge.errors import SafeforgeError
-from safeforge.records import FORMAT_VERSION, Attempt, Task, Verdict
+from safeforge.records import FORMAT_VERSION, Attempt, ConversationNode, Task, Verdict
 
 STORE_NAME = "run.sqlite"
 MAX_PAGES_ENV = "SAFEFORGE_STORE_MAX_PAGES"
@@ -68,6 +70,22 @@ UPDATE attempts SET target = json_extract(attempt, '$.target'),
     expected = json_extract(attempt, '$.probe.expected');
 CREATE INDEX attempts_in_order ON attempts (seq, probe_id);
 CREATE INDEX attempts_by_group ON attempts (expected, target, group_id, seq, probe_id);
+""",
+    3: """
+CREATE TABLE conversations (
+    node_id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    method TEXT NOT NULL,
+    goal_id TEXT NOT NULL,
+    conversation_id TEXT NOT NULL,
+    turn INTEGER NOT NULL,
+    parent_id TEXT,
+    status TEXT NOT NULL,
+    probe_id TEXT,
+    node TEXT NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE INDEX conversations_by_goal ON conversations (method, goal_id, seq);
 """,
 }
 """Schema changes by the version they bring the store to (see the module doc)."""
@@ -150,29 +168,32 @@ class Store:
     ) -> None:
         """Upsert attempts (``(seq, attempt)``; verdicts are stored apart) in one transaction,
         dropping stale verdicts of probes whose attempt is replaced; ``meta`` rides along."""
-        now = time.time()
         with self._transaction():
             if meta:
                 self._set_meta({**meta, "format_version": FORMAT_VERSION})
-            self._db.executemany("DELETE FROM verdicts WHERE probe_id = ?", [(a.probe.id,) for _, a in rows])
-            self._db.executemany(
-                "INSERT OR REPLACE INTO attempts "
-                "(probe_id, seq, ok, attempt, updated, target, group_id, expected) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        a.probe.id,
-                        seq,
-                        int(a.ok),
-                        a.model_dump_json(exclude={"verdicts"}),
-                        now,
-                        a.target,
-                        a.probe.group_id,
-                        a.probe.expected.value,
-                    )
-                    for seq, a in rows
-                ],
-            )
+            self._put_attempts(rows)
+
+    def _put_attempts(self, rows: Sequence[tuple[int, Attempt]]) -> None:
+        now = time.time()
+        self._db.executemany("DELETE FROM verdicts WHERE probe_id = ?", [(a.probe.id,) for _, a in rows])
+        self._db.executemany(
+            "INSERT OR REPLACE INTO attempts "
+            "(probe_id, seq, ok, attempt, updated, target, group_id, expected) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    a.probe.id,
+                    seq,
+                    int(a.ok),
+                    a.model_dump_json(exclude={"verdicts"}),
+                    now,
+                    a.target,
+                    a.probe.group_id,
+                    a.probe.expected.value,
+                )
+                for seq, a in rows
+            ],
+        )
 
     def done_among(self, probe_ids: Sequence[str]) -> set[str]:
         """Which of ``probe_ids`` already have a successful attempt (one query per call)."""
@@ -281,11 +302,86 @@ class Store:
 
     def add_verdicts(self, verdicts: Mapping[str, Sequence[Verdict]]) -> None:
         """Store verdicts by probe id in one transaction (same judge+task replaces)."""
-        rows = [(pid, v.judge, v.task.value, v.model_dump_json()) for pid, vs in verdicts.items() for v in vs]
         with self._transaction():
+            self._add_verdicts(verdicts)
+
+    def _add_verdicts(self, verdicts: Mapping[str, Sequence[Verdict]]) -> None:
+        rows = [(pid, v.judge, v.task.value, v.model_dump_json()) for pid, vs in verdicts.items() for v in vs]
+        self._db.executemany(
+            "INSERT OR REPLACE INTO verdicts (probe_id, judge, task, verdict) VALUES (?, ?, ?, ?)", rows
+        )
+
+    # -- attacker-driven conversations ------------------------------------------------------
+    def put_nodes(
+        self,
+        nodes: Sequence[ConversationNode],
+        attempts: Sequence[Attempt] = (),
+        verdicts: Mapping[str, Sequence[Verdict]] | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Upsert conversation nodes with the attempts (and verdicts) of the turns they sent, all
+        in one transaction: a node is never stored as answered without its answer. A new node is
+        numbered after every stored one, an updated one keeps its number; an attempt takes the
+        number of the node whose ``probe_id`` it is."""
+        now = time.time()
+        with self._transaction():
+            if meta:
+                self._set_meta({**meta, "format_version": FORMAT_VERSION})
+            (last,) = self._db.execute("SELECT COALESCE(MAX(seq), -1) FROM conversations").fetchone()
+            marks = ",".join("?" * len(nodes))
+            sql = f"SELECT node_id, seq FROM conversations WHERE node_id IN ({marks})"
+            seqs: dict[str, int] = dict(self._db.execute(sql, [n.id for n in nodes]).fetchall())
+            for node in nodes:
+                if node.id not in seqs:
+                    last += 1
+                    seqs[node.id] = last
             self._db.executemany(
-                "INSERT OR REPLACE INTO verdicts (probe_id, judge, task, verdict) VALUES (?, ?, ?, ?)", rows
+                "INSERT OR REPLACE INTO conversations (node_id, seq, method, goal_id, conversation_id, "
+                "turn, parent_id, status, probe_id, node, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        n.id,
+                        seqs[n.id],
+                        n.method,
+                        n.goal_id,
+                        n.conversation_id,
+                        n.turn,
+                        n.parent_id,
+                        n.status.value,
+                        n.probe_id,
+                        n.model_dump_json(),
+                        now,
+                    )
+                    for n in nodes
+                ],
             )
+            by_probe = {n.probe_id: seqs[n.id] for n in nodes if n.probe_id}
+            self._put_attempts([(by_probe.get(a.probe.id, last), a) for a in attempts])
+            self._add_verdicts(verdicts or {})
+
+    def nodes(self, method: str | None = None, goal_id: str | None = None) -> list[ConversationNode]:
+        """Stored conversation nodes in the order they were first stored (all, one method's, or
+        one goal's under one method). Attacks are goals x turns: small enough for a list."""
+        where, params = [], []
+        for column, value in (("method", method), ("goal_id", goal_id)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        sql = "SELECT node FROM conversations" + (f" WHERE {' AND '.join(where)}" if where else "")
+        rows = self._db.execute(sql + " ORDER BY seq", params)
+        return [ConversationNode.model_validate_json(raw) for (raw,) in rows]
+
+    def attempts_by_id(self, probe_ids: Sequence[str]) -> dict[str, Attempt]:
+        """Stored attempts (with verdicts) of ``probe_ids``, by probe id."""
+        found: dict[str, Attempt] = {}
+        for start in range(0, len(probe_ids), PAGE):
+            chunk = list(probe_ids[start : start + PAGE])
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT probe_id, attempt FROM attempts WHERE probe_id IN ({marks})", chunk
+            )
+            found.update((a.probe.id, a) for a in self._with_verdicts(rows.fetchall()))
+        return found
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
