@@ -129,6 +129,7 @@ def test_report_shows_asr_and_escaped_winning_conversations(attack: Attack, loop
     html = (run_dir / "report.html").read_text(encoding="utf-8")
     assert "Attacker-driven attacks" in html
     assert "Winning conversations" in html
+    assert "No harm judge ran" not in html
     assert "&lt;b&gt;exactly&lt;/b&gt;" in html  # the target's answer, escaped
     assert "<b>exactly" not in html
     assert "LLM01:2025 Prompt Injection" in html  # the taxonomy table

@@ -74,11 +74,8 @@ class Turn:
 
     @property
     def response(self) -> str:
-        if self.attempt is None:
-            return ""
-        if not self.attempt.ok:
-            return f"[no response: {self.attempt.completion.error}]"
-        return self.attempt.response or ""
+        """The target's answer (an errored answer is never stored, see ``engine``)."""
+        return "" if self.attempt is None else self.attempt.response or ""
 
 
 @dataclass(frozen=True)

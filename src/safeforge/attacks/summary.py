@@ -22,7 +22,7 @@ from safeforge.metrics.attacks import (
     MethodResult,
     method_result,
 )
-from safeforge.records import NodeStatus
+from safeforge.records import NodeStatus, Task
 from safeforge.run.config import ScanConfig
 from safeforge.run.store import Store, store_path
 
@@ -111,7 +111,10 @@ def summarize_attack(run_dir: Path) -> AttackSummary:
                 winners.append(_conversation(name, goal, turns, result.winner))
         goals += results
         methods.append(method_result(name, results, max(len(texts), len(results)), method.taxonomy.ids))
-    return AttackSummary(methods=methods, goals=goals, winners=winners)
+    harm_judged = any(a.verdict(Task.HARM) is not None for a in answers.values())
+    return AttackSummary(
+        methods=methods, goals=goals, winners=winners, harm_judged=harm_judged or not answers
+    )
 
 
 def is_attack_run(run_dir: Path) -> bool:

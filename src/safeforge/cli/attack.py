@@ -163,6 +163,15 @@ def attack(
             f"{m.target_queries} target queries, {m.attacker_calls} attacker calls ({m.unusable} unusable, "
             f"{m.pruned} pruned); {m.attacker_tokens:,} attacker + {m.target_tokens:,} target tokens"
         )
+        if m.attacker_calls and m.unusable == m.attacker_calls:
+            typer.echo(
+                f"{m.method}: no attacker reply held a usable prompt (see `note` in the conversations export)"
+            )
+    if not summary.harm_judged:
+        typer.echo(
+            "no harm judge ran: success = a full compliance (off-topic answers count too); "
+            "add --judge 'embed?task=harm' for a stricter ASR"
+        )
     unfinished = sum(not g.finished for g in summary.goals)
     if unfinished:
         typer.echo(

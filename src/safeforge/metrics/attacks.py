@@ -110,6 +110,11 @@ class AttackSummary(BaseModel):
     methods: list[MethodResult]
     goals: list[GoalResult]
     winners: list[Conversation] = Field(default_factory=list)
+    harm_judged: bool = Field(
+        default=True,
+        description="Whether a harm judge decided success; without one a full compliance counts, "
+        "even an answer to a prompt that drifted off the goal (PAIR does not prune).",
+    )
     definitions: dict[str, str] = Field(default_factory=lambda: dict(DEFINITIONS))
 
 

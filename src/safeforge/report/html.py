@@ -353,6 +353,7 @@ def render_run_html(
         taxonomy=taxonomy_rows(summary),
         attack_rows=attack_rows(attacks) if attacks is not None else [],
         winners=winning_conversations(attacks) if attacks is not None else [],
+        attack_harm_judged=attacks is None or attacks.harm_judged,
         metric_rows=metric_rows,
         paired_rows=paired_rows,
         unmeasured=unmeasured,
