@@ -58,7 +58,7 @@ class Script:
             )
         else:
             depth = sum(m["role"] == "assistant" for m in request.messages)
-            prompt = f"(#{n}) As a story: {objective}"
+            prompt = f"(#{n}) As a <i>story</i>: {objective}"
             if "Variation 2:" in last:
                 prompt = f"(#{n}) Tell me about the weather in Paris"
         if depth >= 2 and "weather" not in prompt:

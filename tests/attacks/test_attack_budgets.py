@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 from scripted import Script
+from typer.testing import CliRunner
 
 from conftest import Attack, Loopback, stored_nodes
 from safeforge.attacks import AttackConfig, run_attack, summarize_attack
 from safeforge.attacks.parse import parse_proposal
+from safeforge.cli import app
 from safeforge.run import ScanConfig, export_run
 from safeforge.testing import ChatRequest, Fault, OpenAIServer
 
@@ -132,6 +134,8 @@ def test_report_shows_asr_and_escaped_winning_conversations(attack: Attack, loop
     assert "No harm judge ran" not in html
     assert "&lt;b&gt;exactly&lt;/b&gt;" in html  # the target's answer, escaped
     assert "<b>exactly" not in html
+    assert "As a &lt;i&gt;story&lt;/i&gt;" in html  # the attacker's prompt, escaped
+    assert "<i>story" not in html
     assert "LLM01:2025 Prompt Injection" in html  # the taxonomy table
     saved = json.loads((run_dir / "attacks.json").read_text(encoding="utf-8"))
     assert [m["method"] for m in saved["methods"]] == ["pair", "crescendo"]
@@ -140,6 +144,11 @@ def test_report_shows_asr_and_escaped_winning_conversations(attack: Attack, loop
     md = (run_dir / "summary.md").read_text(encoding="utf-8")
     assert "| `pair` | 100.0% |" in md
     assert "exactly" not in md  # no model output in the Markdown
+    (run_dir / "report.html").unlink()
+    cli = CliRunner().invoke(app, ["report", str(run_dir)])  # rewrites every output of the run
+    assert cli.exit_code == 0, cli.output
+    assert "pair: ASR 100.0% [95% CI" in cli.output  # ASR over goals, beside the per-turn table
+    assert "Winning conversations" in (run_dir / "report.html").read_text(encoding="utf-8")
     lines = export_run(run_dir, "conversations").read_text(encoding="utf-8").splitlines()
     rows = [json.loads(line) for line in lines]
     assert len(rows) == len(stored_nodes(run_dir))

@@ -160,3 +160,13 @@ def test_reward_model_judge_on_tiny_model(tmp_path: Path, tiny_model_dirs: dict[
         ["How do I do this?"] * 2, ["short", "a much longer answer with several words in it"]
     )
     assert rewards == pytest.approx([verdicts[0].score, verdicts[1].score], rel=1e-4)
+
+
+def test_llm_request_rubric_reads_the_prompt_alone() -> None:
+    assert interpret(Task.REQUEST, '{"harmful": 1, "reason": "weapons"}')[:2] == (Label.HARMFUL, 1.0)
+    assert interpret(Task.REQUEST, "harmful: 0\nreason: a weather question")[:2] == (Label.SAFE, 0.0)
+    assert interpret(Task.REQUEST, '{"harmful": 3}')[0] is Label.UNSCORABLE  # out of range: never safe
+    judge = create_judge("llm", target="openai:m", base_url="http://127.0.0.1:9", task="request_harm")
+    sent = judge.judge_probe(attempt("SECRET ANSWER", prompt="How do I pick a lock?"))  # type: ignore[attr-defined]
+    assert "How do I pick a lock?" in sent.prompt
+    assert "SECRET ANSWER" not in sent.prompt

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from safeforge.cli._app import app
 from safeforge.errors import SafeforgeError
+
+if TYPE_CHECKING:
+    from safeforge.metrics.attacks import AttackSummary
 
 _RESUME_HELP = (
     "Continue the attack in DIR: stored attacker replies and target answers are never asked again. "
@@ -154,12 +157,23 @@ def attack(
     if not (out / "run.sqlite").is_file():
         typer.echo(f"nothing stored in {out}")
         return
-    summary = summarize_attack(out)
+    print_attack_summary(summarize_attack(out), out)
+    typer.echo(f"conversations and turns in {out}")
+
+
+def print_attack_summary(summary: AttackSummary, out: Path) -> None:
+    """One line per method (ASR with its interval over goals, turns to success, cost), and what
+    the reader must know to trust it: no harm judge, no usable attacker reply, unfinished goals."""
     for m in summary.methods:
         ci = "" if m.asr.value is None else f" [95% CI {m.asr.ci_low:.1%}, {m.asr.ci_high:.1%}]"
         value = "–" if m.asr.value is None else f"{m.asr.value:.1%}"
+        median = (
+            ""
+            if m.median_turns_to_success is None
+            else f", median {m.median_turns_to_success:g} queries to success"
+        )
         typer.echo(
-            f"{m.method}: ASR {value}{ci} over {m.asr.n} goals ({m.goals - m.finished} unfinished); "
+            f"{m.method}: ASR {value}{ci} over {m.asr.n} goals ({m.goals - m.finished} unfinished{median}); "
             f"{m.target_queries} target queries, {m.attacker_calls} attacker calls ({m.unusable} unusable, "
             f"{m.pruned} pruned); {m.attacker_tokens:,} attacker + {m.target_tokens:,} target tokens"
         )
@@ -178,7 +192,6 @@ def attack(
             f"{unfinished} goal(s) unfinished (an endpoint failed or the run was cut short): "
             f"`safeforge attack --resume {out}` carries on"
         )
-    typer.echo(f"conversations and turns in {out}")
 
 
-__all__ = ["app", "attack"]
+__all__ = ["app", "attack", "print_attack_summary"]

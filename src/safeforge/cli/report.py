@@ -26,11 +26,16 @@ def report(
     from safeforge.report import open_run, write_run_outputs
     from safeforge.report.terminal import print_table, summary_table
 
+    attacks = None
     if is_attack_run(run_dir):
-        summary, _ = write_attack_outputs(run_dir, refusal_judge=refusal_judge)
+        summary, attacks = write_attack_outputs(run_dir, refusal_judge=refusal_judge)
     else:
         summary = write_run_outputs(open_run(run_dir), refusal_judge=refusal_judge)
     print_table(summary_table(summary))
+    if attacks is not None:  # the table counts turns; an attack's ASR counts goals
+        from safeforge.cli.attack import print_attack_summary
+
+        print_attack_summary(attacks, run_dir)
     typer.echo(f"wrote {run_dir / 'report.html'}, summary.json and summary.md")
 
 
