@@ -140,6 +140,35 @@ class AttackMethod(Protocol):
         ...
 
 
+class Planner:
+    """What the methods share: settings, the attacker system prompt (shipped unless replaced), and
+    single-turn targeting (PAIR and TAP send one prompt; Crescendo overrides both hooks)."""
+
+    name = ""
+
+    def __init__(self, settings: Settings, prompt: str | None = None) -> None:
+        self.settings = settings
+        self.template = prompt or shipped_prompt(self.name)
+
+    def target_messages(
+        self, goal: Goal, turns: Mapping[str, Turn], node: ConversationNode
+    ) -> tuple[Message, ...]:
+        return single_turn(goal, node.prompt or "")
+
+    def review(self, turns: Sequence[Turn], node: ConversationNode) -> ConversationNode:
+        return node
+
+
+def lineage(turns: Mapping[str, Turn], node_id: str | None) -> list[Turn]:
+    """The turns from the root down to ``node_id`` by parent links (empty for ``None``)."""
+    out: list[Turn] = []
+    while node_id is not None and node_id in turns:
+        turn = turns[node_id]
+        out.append(turn)
+        node_id = turn.node.parent_id
+    return out[::-1]
+
+
 AttackFactory = Callable[[Settings, str | None], AttackMethod]
 """``factory(settings, system_prompt or None for the shipped one) -> AttackMethod``."""
 ATTACKS: Registry[AttackFactory] = Registry("attack")

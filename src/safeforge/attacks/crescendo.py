@@ -16,14 +16,15 @@ from collections.abc import Mapping, Sequence
 from safeforge.attacks._base import (
     ATTACKS,
     Goal,
+    Planner,
     Proposal,
     Settings,
     Step,
     Turn,
     by_id,
     excerpt,
+    lineage,
     render,
-    shipped_prompt,
 )
 from safeforge.records import ConversationNode, Message, NodeStatus
 from safeforge.taxonomy import JAILBREAK
@@ -32,24 +33,10 @@ SHOWN = 600
 """Characters of each earlier target answer in the attacker's transcript."""
 
 
-def chain(turns: Mapping[str, Turn], node_id: str | None) -> list[Turn]:
-    """The kept turns the target has seen, oldest first, ending with ``node_id``."""
-    out: list[Turn] = []
-    while node_id is not None:
-        turn = turns[node_id]
-        out.append(turn)
-        node_id = turn.node.parent_id
-    return out[::-1]
-
-
-class Crescendo:
+class Crescendo(Planner):
     name = "crescendo"
     taxonomy = JAILBREAK
     prunes = False
-
-    def __init__(self, settings: Settings, prompt: str | None = None) -> None:
-        self.settings = settings
-        self.template = prompt or shipped_prompt(self.name)
 
     def conversation_id(self, goal: Goal) -> str:
         return f"crescendo/{goal.id}"
@@ -61,7 +48,7 @@ class Crescendo:
         )
         kept = [t for t in mine if t.node.status is NodeStatus.ANSWERED and not t.node.backtracked]
         parent = kept[-1].node.id if kept else None
-        history = chain(by_id(mine), parent)
+        history = lineage(by_id(mine), parent)
         index = len(mine)
         messages = (
             Message(role="system", content=render(self.template, goal, self.settings)),
@@ -106,7 +93,7 @@ class Crescendo:
         self, goal: Goal, turns: Mapping[str, Turn], node: ConversationNode
     ) -> tuple[Message, ...]:
         messages = [Message(role="system", content=goal.system)] if goal.system else []
-        for turn in chain(turns, node.parent_id):
+        for turn in lineage(turns, node.parent_id):
             messages += [
                 Message(role="user", content=turn.node.prompt or ""),
                 Message(role="assistant", content=turn.response),

@@ -8,32 +8,26 @@ The attacker sees the last ``history`` exchanges of its own stream.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from safeforge.attacks._base import (
     ATTACKS,
     Goal,
+    Planner,
     Proposal,
     Settings,
     Step,
     Turn,
     refinement_messages,
     render,
-    shipped_prompt,
-    single_turn,
 )
-from safeforge.records import ConversationNode, Message
 from safeforge.taxonomy import JAILBREAK
 
 
-class Pair:
+class Pair(Planner):
     name = "pair"
     taxonomy = JAILBREAK
     prunes = False
-
-    def __init__(self, settings: Settings, prompt: str | None = None) -> None:
-        self.settings = settings
-        self.template = prompt or shipped_prompt(self.name)
 
     def stream_id(self, goal: Goal, stream: int) -> str:
         return f"pair/{goal.id}/s{stream}"
@@ -59,14 +53,6 @@ class Pair:
             messages = refinement_messages(system, goal, history, note)
             proposals.append(Proposal(f"{conversation}/t{round_}", conversation, round_, parent, messages))
         return Step(tuple(proposals[:remaining]))
-
-    def target_messages(
-        self, goal: Goal, turns: Mapping[str, Turn], node: ConversationNode
-    ) -> tuple[Message, ...]:
-        return single_turn(goal, node.prompt or "")
-
-    def review(self, turns: Sequence[Turn], node: ConversationNode) -> ConversationNode:
-        return node
 
 
 def pair(settings: Settings, prompt: str | None = None) -> Pair:

@@ -11,7 +11,16 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from safeforge.attacks._base import ATTACKS, Goal, Turn, active_seconds, stop_reason, tokens_used
+from safeforge.attacks._base import (
+    ATTACKS,
+    Goal,
+    Turn,
+    active_seconds,
+    by_id,
+    lineage,
+    stop_reason,
+    tokens_used,
+)
 from safeforge.attacks.config import AttackConfig
 from safeforge.errors import SafeforgeError
 from safeforge.metrics.attacks import (
@@ -63,25 +72,18 @@ def _goal_result(method: Any, goal: Goal, turns: list[Turn], config: AttackConfi
 
 def _conversation(method: str, goal: Goal, turns: list[Turn], winner: str) -> Conversation:
     """The path from the first proposal to the winning one (parent links), as the report shows it."""
-    index = {t.node.id: t for t in turns}
-    steps: list[ConversationStep] = []
-    node_id: str | None = winner
-    while node_id is not None and node_id in index:
-        turn = index[node_id]
-        node = turn.node
-        text = node.prompt if node.prompt is not None else node.attacker_output
-        steps.append(
-            ConversationStep(
-                node_id=node.id,
-                turn=node.turn,
-                prompt=text,
-                response=turn.response,
-                score=node.score,
-                note=node.note,
-            )
+    steps = [
+        ConversationStep(
+            node_id=t.node.id,
+            turn=t.node.turn,
+            prompt=t.node.prompt if t.node.prompt is not None else t.node.attacker_output,
+            response=t.response,
+            score=t.node.score,
+            note=t.node.note,
         )
-        node_id = node.parent_id
-    return Conversation(method=method, goal_id=goal.id, goal=goal.text, steps=steps[::-1])
+        for t in lineage(by_id(turns), winner)
+    ]
+    return Conversation(method=method, goal_id=goal.id, goal=goal.text, steps=steps)
 
 
 def summarize_attack(run_dir: Path) -> AttackSummary:

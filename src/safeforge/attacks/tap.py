@@ -20,42 +20,28 @@ from collections.abc import Mapping, Sequence
 from safeforge.attacks._base import (
     ATTACKS,
     Goal,
+    Planner,
     Proposal,
     Settings,
     Step,
     StopReason,
     Turn,
     by_id,
+    lineage,
     refinement_messages,
     render,
-    shipped_prompt,
-    single_turn,
 )
-from safeforge.records import ConversationNode, Message, NodeStatus
+from safeforge.records import NodeStatus
 from safeforge.taxonomy import JAILBREAK
 
 RETRIES = 2
 """Times a level whose children were all pruned or unusable is branched again."""
 
 
-def path(turns: Mapping[str, Turn], node_id: str | None) -> list[Turn]:
-    """The turns from the root down to ``node_id`` (empty for the root itself)."""
-    out: list[Turn] = []
-    while node_id is not None:
-        turn = turns[node_id]
-        out.append(turn)
-        node_id = turn.node.parent_id
-    return out[::-1]
-
-
-class Tap:
+class Tap(Planner):
     name = "tap"
     taxonomy = JAILBREAK
     prunes = True
-
-    def __init__(self, settings: Settings, prompt: str | None = None) -> None:
-        self.settings = settings
-        self.template = prompt or shipped_prompt(self.name)
 
     def child_id(self, goal: Goal, parent: str | None, branch: int) -> str:
         return f"tap/{goal.id}/{branch}" if parent is None else f"{parent}.{branch}"
@@ -91,16 +77,8 @@ class Tap:
     ) -> Proposal:
         system = render(self.template, goal, self.settings)
         note = f"\n(Variation {branch + 1}: take a route unlike the other variations'.)"
-        messages = refinement_messages(system, goal, path(known, parent), note)
+        messages = refinement_messages(system, goal, lineage(known, parent), note)
         return Proposal(node_id, f"tap/{goal.id}", level, parent, messages)
-
-    def target_messages(
-        self, goal: Goal, turns: Mapping[str, Turn], node: ConversationNode
-    ) -> tuple[Message, ...]:
-        return single_turn(goal, node.prompt or "")
-
-    def review(self, turns: Sequence[Turn], node: ConversationNode) -> ConversationNode:
-        return node
 
 
 def tap(settings: Settings, prompt: str | None = None) -> Tap:
