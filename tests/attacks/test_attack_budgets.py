@@ -17,6 +17,7 @@ from conftest import Attack, Loopback, stored_nodes
 from safeforge.attacks import AttackConfig, run_attack, summarize_attack
 from safeforge.attacks.parse import parse_proposal
 from safeforge.cli import app
+from safeforge.errors import SafeforgeError
 from safeforge.run import ScanConfig, export_run
 from safeforge.testing import ChatRequest, Fault, OpenAIServer
 
@@ -119,8 +120,6 @@ def test_resuming_with_a_bigger_budget_continues_from_the_stored_turns(
 
 
 def test_a_different_attacker_cannot_resume_the_run(attack: Attack) -> None:
-    from safeforge.errors import SafeforgeError
-
     attack(["pair"], max_turns=1)
     with pytest.raises(SafeforgeError, match="different target, attacker"):
         attack(["pair"], max_turns=1, streams=2)
@@ -195,3 +194,28 @@ def test_unusable_replies_say_why(reply: str | None, why: str) -> None:
     prompt, reason = parse_proposal(reply)
     assert prompt is None
     assert why in reason
+
+
+def test_url_credentials_never_reach_the_run_and_a_resume_asks_for_them(
+    loopback: Loopback, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "")
+    secret = loopback.url.replace("http://", "http://user:hunter2secret@")
+    run_dir = tmp_path / "creds"
+    urls = ["--base-url", secret, "--attacker-base-url", secret]
+    first = ["attack", "--target", "openai:target", "--attacker", "openai:attacker", "--judge", "rules"]
+    cli = CliRunner().invoke(
+        app, [*first, "--limit", "1", "--max-turns", "3", "--run-dir", str(run_dir), *urls]
+    )
+    assert cli.exit_code == 0, cli.output
+    assert len(loopback.requests("target")) > 0  # the credentialed URLs were really used
+    for path in run_dir.rglob("*"):
+        if path.is_file():
+            assert b"hunter2secret" not in path.read_bytes(), path
+    cli = CliRunner().invoke(app, ["attack", "--resume", str(run_dir), "--max-turns", "6"])
+    assert isinstance(cli.exception, SafeforgeError)  # main() prints it as one line, exit 2
+    assert "redacted; pass --base-url again" in str(cli.exception)
+    asked = len(loopback.requests("attacker"))
+    cli = CliRunner().invoke(app, ["attack", "--resume", str(run_dir), "--max-turns", "6", *urls])
+    assert cli.exit_code == 0, cli.output
+    assert len(loopback.requests("attacker")) > asked

@@ -115,8 +115,15 @@ def attack(
     """Attack a target with an attacker model (PAIR, TAP, Crescendo), judged turn by turn."""
     from safeforge.attacks import AttackConfig, run_attack, summarize_attack
     from safeforge.run import ScanConfig
+    from safeforge.run.config import REDACTED
 
     scan_base, attack_base = _stored(resume) if resume is not None else ({}, {})
+    for stored, key, given, flag in (
+        (scan_base, "base_url", base_url, "--base-url"),
+        (attack_base, "attacker_base_url", attacker_base_url, "--attacker-base-url"),
+    ):
+        if REDACTED in str(stored.get(key) or "") and given is None:
+            raise SafeforgeError(f"the stored {flag.removeprefix('--')} was redacted; pass {flag} again")
     scan_flags = {
         "target": target,
         "base_url": base_url,
