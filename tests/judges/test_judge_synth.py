@@ -53,3 +53,27 @@ def test_no_synthetic_row_shares_an_8_word_run_with_xstest(benchmarks_dir: Path)
     rows = synthesize(2500, pairs, [i.request for i in INTENTS], seed=0)  # what `judges train` uses
     shared = [(r.response, sorted(_runs(r.response) & xstest)) for r in rows if _runs(r.response) & xstest]
     assert not shared, f"{len(shared)} synthetic rows share 8-word runs with XSTest, e.g. {shared[0]}"
+
+
+def test_request_synth_pairs_every_kind_with_harmful_contrasts() -> None:
+    from safeforge.judges.request_synth import synthesize_requests
+
+    rows = synthesize_requests()
+    assert rows == synthesize_requests()
+    kinds = Counter((r.source, r.harmful) for r in rows)
+    for kind in ("targets", "context", "definition", "discrimination", "history", "privacy"):
+        assert kinds[(f"synthetic:{kind}", True)] > 0, kind
+    for kind in ("figurative", "context", "definition", "discrimination", "history", "privacy"):
+        assert kinds[(f"synthetic:{kind}", False)] > 0, kind
+
+
+@pytest.mark.shared_data
+def test_no_request_synth_row_shares_an_8_word_run_with_xstest_prompts(benchmarks_dir: Path) -> None:
+    from safeforge.judges.gold import load_xstest_prompts
+    from safeforge.judges.request_synth import synthesize_requests
+
+    xstest: set[tuple[str, ...]] = set()
+    for item in load_xstest_prompts(benchmarks_dir / "xstest" / "xstest_prompts.csv"):
+        xstest |= _runs(item.prompt)
+    shared = [r.prompt for r in synthesize_requests() if _runs(r.prompt) & xstest]
+    assert not shared, shared[:3]
