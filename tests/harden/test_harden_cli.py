@@ -48,3 +48,35 @@ def test_help_lists_the_documented_flags(
     assert code == 0
     flags = ("--target", "--technique", "--trainer", "--out") if command == "harden" else ("--out",)
     assert all(flag in text for flag in flags)
+
+
+@pytest.mark.parametrize(
+    ("errors", "testbed_ok", "technique_holds", "code"),
+    [
+        ([], True, False, 0),  # a technique that does not hold is the demo's finding
+        ([], True, True, 0),
+        (["uncertainty: out of memory"], True, True, 1),
+        ([], False, True, 1),
+    ],
+)
+def test_demo_exits_1_only_for_a_failed_run_or_testbed(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    errors: list[str],
+    testbed_ok: bool,
+    technique_holds: bool,
+    code: int,
+) -> None:
+    import safeforge.demo
+
+    def fake_run_demo(out: Path, **_: object) -> dict[str, object]:
+        return {
+            "errors": errors,
+            "testbed": [{"name": "overlap", "passed": testbed_ok}],
+            "passed": technique_holds and testbed_ok and not errors,
+        }
+
+    monkeypatch.setattr(safeforge.demo, "run_demo", fake_run_demo)
+    got, _ = _cli(monkeypatch, capsys, "demo", "--out", str(tmp_path / "d"))
+    assert got == code

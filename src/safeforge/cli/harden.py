@@ -155,12 +155,15 @@ def demo(
     No GPU, no network, no download; the demo model is built once and cached under
     $SAFEFORGE_CACHE (default ~/.cache/safeforge). Each run starts afresh in OUT (a previous
     demo's outputs there are replaced). With --technique all, every registered technique is
-    applied to the same model under the same budget and compared in one table. Exits 1 if any
-    technique's claim or the no-regression gate fails under either refusal judge."""
+    applied to the same model under the same budget and compared in one table. Exits 1 if a
+    technique's run failed or a check on the testbed itself failed. A technique whose claim or
+    no-regression gate fails is the demo's finding, not its failure: it is printed, recorded in
+    demo.json ("passed": false) and the exit status stays 0 (`safeforge gate` is the command
+    that exits 1 on a regression)."""
     from safeforge.demo import run_demo
 
     data = run_demo(out, technique=technique, seed=seed, quick=quick)
-    if not data["passed"]:
+    if data["errors"] or not all(check["passed"] for check in data["testbed"]):
         raise typer.Exit(1)
 
 

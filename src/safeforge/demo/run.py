@@ -5,9 +5,12 @@ shared by every technique the run applies (``--technique NAME``, or ``all`` for 
 registry); each technique starts from the same base model within the same budget
 (:mod:`safeforge.demo.bench`). The numbers printed are the pipeline's; each technique's claims
 and the no-significant-regression gate are *checked* under two refusal judges (the ``rules``
-and the independent ``embed`` judge), each marked pass or fail, never assumed. The demo fails
-(exit 1) on a failed claim, a significant rise in false rejection or fall in safe-completion
-quality (``bench.GATING``), or a failed testbed check; other regressions are printed as such.
+and the independent ``embed`` judge), each marked pass or fail, never assumed. A failed claim, a
+significant rise in false rejection or fall in safe-completion quality (``bench.GATING``) marks
+the technique as not holding (``passed: false`` in demo.json, one verdict line per technique at
+the end); other regressions are printed as such. The command exits 1 only when a technique's run
+failed or a testbed check failed: a technique that does not hold is a result the demo shows, not a
+broken demo.
 
 Output contract (other tools read it)::
 
@@ -311,5 +314,14 @@ def run_demo(
         "eval_intents": json.loads((out / "split.json").read_text(encoding="utf-8"))["eval"],
     }
     (out / DEMO_FILE).write_text(json.dumps(data, indent=2), encoding="utf-8")
+    for name, run in runs.items():
+        failed = [f"{c.metric} ({c.judge})" for c in run.checks if not c.passed] + [
+            f"gate: {c.name.removeprefix('no significant regression in ')} ({judge})"
+            for judge, verdict in run.gates.items()
+            for c in verdict.checks
+            if c.name in GATING and not c.passed
+        ]
+        verdict_line = "claims and gate hold" if not failed else "does NOT hold: " + ", ".join(failed)
+        out_console.print(f"[bold]{name}[/]: {verdict_line}")
     out_console.print(f"wall time {wall:.0f}s · report: {report} · runs: {out / 'before'}, {out / 'after'}")
     return data
