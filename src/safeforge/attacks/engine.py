@@ -139,8 +139,9 @@ class Context:
     progress: bool
 
 
-def _note(ctx: Context, text: str) -> None:
-    if ctx.progress:
+def _note(ctx: Context, text: str, *, error: bool = False) -> None:
+    """A progress line (shown unless quiet); an endpoint error is always shown."""
+    if ctx.progress or error:
         print(text, file=sys.stderr, flush=True)
 
 
@@ -158,7 +159,7 @@ async def _propose_async(ctx: Context, method: AttackMethod, goal: Goal, p: Prop
     )
     (reply,) = await ctx.attacker.generate_async([probe])
     if reply.error is not None:
-        _note(ctx, f"{p.node_id}: attacker error ({reply.error})")
+        _note(ctx, f"{p.node_id}: attacker error ({reply.error})", error=True)
         return None
     prompt, why = parse_proposal(reply.text)
     node = ConversationNode(
@@ -242,7 +243,7 @@ async def _answer_async(
     probe = _turn_probe(method, goal, node, method.target_messages(goal, by_id(turns), node))
     (completion,) = await ctx.target.generate_async([probe])
     if completion.error is not None:
-        _note(ctx, f"{node.id}: target error ({completion.error})")
+        _note(ctx, f"{node.id}: target error ({completion.error})", error=True)
         return None
     attempt = Attempt(probe=probe, target=ctx.target.id, completion=completion)
     # judged against the goal: the request is the goal itself, whatever wrapper carried it
