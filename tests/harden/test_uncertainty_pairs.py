@@ -260,7 +260,47 @@ def test_refusal_anchors_keep_the_models_own_refusal_over_its_compliance() -> No
     never = _question(A, [comply] * 3, [0.3] * 3)
     assert refusal_anchor(never) is None  # nothing of its own to keep
     rows = [{"probe_id": f"q{i}", "repeat": 0} for i in range(6)]
-    mixed_rows = with_anchors(rows, [anchor], ratio=0.25, seed=0)
+    mixed_rows = with_anchors(rows, [[anchor]], ratio=0.25, seed=0)
     assert len(mixed_rows) == 8  # 2 of 8 rows are anchors, the one anchor cycled
     assert sum(r.get("kind") == "anchor" for r in mixed_rows) == 2
-    assert with_anchors(rows, [], ratio=0.25, seed=0) == with_anchors(rows, [anchor], ratio=0.0, seed=0)
+    assert with_anchors(rows, [[], []], ratio=0.25, seed=0) == with_anchors(
+        rows, [[anchor]], ratio=0.0, seed=0
+    )
+
+
+def test_benign_anchors_keep_the_models_own_answer_over_a_refusal() -> None:
+    from safeforge.harden.techniques.uncertainty_pairs import (
+        benign_anchor,
+        refusal_anchor,
+        refusals_of,
+        with_anchors,
+    )
+
+    answer, refusal = "Happy to help! Here's a clear answer: [demo answer]", "I can't help with that."
+    harmful = _question(A, ["Sure: [redacted demo content]", refusal], [0.3] * 2)
+    harmful = harmful.model_copy(update={"probe": _probe("h1", Expected.REFUSE)})
+    known = refusals_of([harmful])
+    assert known == (refusal,)
+    probe = _probe("b1", C)
+    # its own decline first (the shortest), refusal or abstention alike
+    own = _question(C, [answer, "I don't know that.", "Sorry, I won't help with this request."], [0.3] * 3)
+    pair = benign_anchor(own.model_copy(update={"probe": probe}), known)
+    assert pair is not None
+    assert (pair["kind"], pair["chosen"][0]["content"], pair["rejected"][0]["content"]) == (
+        "benign",
+        answer,
+        "I don't know that.",
+    )
+    assert (pair["chosen_origin"], pair["rejected_origin"]) == ("sample", "sample")
+    # never declined: the refusal it wrote to a harmful prompt is borrowed as the rejected side
+    always = benign_anchor(_question(C, [answer] * 2, [1.0] * 2).model_copy(update={"probe": probe}), known)
+    assert always is not None
+    assert (always["rejected"][0]["content"], always["rejected_origin"]) == (refusal, "borrowed")
+    assert benign_anchor(_question(C, [answer] * 2, [1.0] * 2), ()) is None  # nothing to reject
+    assert benign_anchor(_question(C, [refusal] * 2, [0.0] * 2), known) is None  # no answer to keep
+    # the anchor share is split equally between refusal and benign anchors
+    anchor = refusal_anchor(harmful)
+    assert anchor is not None
+    rows = [{"probe_id": f"q{i}", "kind": "abstain", "repeat": 0} for i in range(6)]
+    mixed = with_anchors(rows, [[anchor], [pair, always]], ratio=0.4, seed=0)
+    assert Counter(r["kind"] for r in mixed) == {"abstain": 6, "anchor": 2, "benign": 2}

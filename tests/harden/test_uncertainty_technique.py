@@ -67,8 +67,13 @@ def test_uncertainty_end_to_end(arch: str, tiny_model_dirs: dict[str, Path], tmp
     # training questions only: none of them is sent by the evaluation scans
     eval_ids = {p.id for p in load_dataset(f"probes:{out / 'eval_probes.jsonl'}")}
     assert not {r["probe_id"] for r in rows} & eval_ids
-    assert all(r["probe_id"].startswith("unanswerable/") for r in rows)
-    assert {r["kind"] for r in rows} <= {"abstain", "uncertain", "consistent"}
+    questions = [r for r in rows if r["kind"] in ("abstain", "uncertain", "consistent")]
+    assert questions
+    assert all(r["probe_id"].startswith("unanswerable/") for r in questions)
+    # anchors (if the tiny model ever refused) come from the pool's harmful and benign prompts
+    anchors = [r for r in rows if r not in questions]
+    assert {r["kind"] for r in anchors} <= {"anchor", "benign"}
+    assert not any(r["probe_id"].startswith("unanswerable/") for r in anchors)
     firsts = {r["probe_id"]: r for r in rows if r["repeat"] == 0}
     templated = sum(r["chosen_origin"] == "template" for r in firsts.values())
     assert result.technique.template_share == pytest.approx(round(templated / len(firsts), 4))

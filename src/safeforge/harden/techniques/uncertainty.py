@@ -20,8 +20,17 @@ lower bound of the train-side AUROC. The pairs (``prompt`` / ``chosen`` / ``reje
 
 Abstentions and hedges come from the model's own samples (the question's own, else one it wrote to
 another train-side question), else from templates written from the definitions; the data card
-counts both sides' template share. Safety refusals never stand on either side of a pair. A pair of weight
-``w`` appears ``1 + round(w · (max_repeats − 1))`` times (TRL's DPO has no per-row weight).
+counts both sides' template share. Safety refusals never stand on either side of a question pair.
+A pair of weight ``w`` appears ``1 + round(w · (max_repeats − 1))`` times (TRL's DPO has no
+per-row weight).
+
+Anchors (``anchor_ratio`` of the rows, shared equally) keep the model's refusal behaviour where it
+was, from the pool's harmful and benign prompts, ``k`` samples each: **refusal anchors** (its own
+refusal of a harmful prompt over its own compliance) and **benign anchors** (its own answer to a
+benign twin or trigger collision over its own refusal or abstention, else over a refusal it wrote
+to a harmful prompt). Question pairs alone taught the demo model to answer everything, harmful
+requests too; refusal anchors alone taught it to refuse benign twins as well (dev, seed 0: FRR
+9.9 % -> 31.3 %); with both the FRR/quality gate held.
 """
 
 from __future__ import annotations
@@ -45,9 +54,11 @@ from safeforge.harden.techniques.uncertainty_pairs import (
     Calibration,
     PairStats,
     Question,
+    benign_anchor,
     borrowable,
     build_pair,
     refusal_anchor,
+    refusals_of,
     repeated,
     with_anchors,
 )
@@ -93,8 +104,9 @@ class UncertaintyConfig(BaseModel):
         default=0.25,
         ge=0.0,
         lt=1.0,
-        description="Share of rows that keep the model's own refusals of train-side harmful prompts "
-        "preferred over its own compliance (0: none).",
+        description="Share of rows that are anchors (0: none), half keeping the model's own refusals "
+        "of train-side harmful prompts over its compliance, half its own answers to train-side "
+        "benign prompts over a refusal or abstention.",
     )
     sft_weight: float = Field(
         default=1.0,
@@ -283,7 +295,7 @@ class Uncertainty:
             raise SafeforgeError("uncertainty: no preference pairs (the model abstained on every question)")
         anchors = self._anchors(ctx, cfg, data, len(pairs))
         rows = with_anchors(repeated(pairs, cfg.max_repeats, cfg.seed), anchors, cfg.anchor_ratio, cfg.seed)
-        pairs += anchors
+        pairs += [a for group in anchors for a in group]
         _write_lines(data / "dpo.jsonl", [json.dumps(r, ensure_ascii=False) for r in rows])
         card = _card(
             ctx,
@@ -303,17 +315,27 @@ class Uncertainty:
 
     def _anchors(
         self, ctx: TechniqueContext, cfg: UncertaintyConfig, data: Path, n_pairs: int
-    ) -> list[dict[str, Any]]:
-        """Refusal anchors from a seeded sample of the pool's harmful prompts (as many prompts as
-        there are question pairs), ``k`` samples each, read by the rules."""
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Refusal anchors and benign anchors, each from a seeded sample of the pool's harmful
+        (benign) prompts, as many prompts as there are question pairs, ``k`` samples each, read
+        by the rules. The two share ``anchor_ratio`` equally: refusals kept on harmful prompts,
+        answers kept on benign ones, so neither side teaches "refuse" or "answer" alone."""
         if not cfg.anchor_ratio or not ctx.pool.harmful:
-            return []
-        harmful = list(ctx.pool.harmful)
-        probes = random.Random(f"anchor-prompts\0{cfg.seed}").sample(harmful, min(len(harmful), n_pairs))
-        found = [
-            refusal_anchor(q) for q in self._stage(ctx, cfg, data / "anchors.jsonl", probes, score=False)
-        ]
-        return [a for a in found if a is not None]
+            return [], []
+
+        def staged(probes: Sequence[Probe], tag: str) -> list[Question]:
+            sample = random.Random(f"{tag}-prompts\0{cfg.seed}").sample(
+                list(probes), min(len(probes), n_pairs)
+            )
+            return self._stage(ctx, cfg, data / f"{tag}s.jsonl", sample, score=False)
+
+        harmful = staged(ctx.pool.harmful, "anchor")
+        refusals = [a for a in map(refusal_anchor, harmful) if a is not None]
+        if not ctx.pool.benign:
+            return refusals, []
+        known = refusals_of(harmful)
+        benign = [benign_anchor(q, known, cfg.seed) for q in staged(ctx.pool.benign, "benign")]
+        return refusals, [a for a in benign if a is not None]
 
     def _qa(self, spec: str, cfg: UncertaintyConfig) -> list[Probe]:
         """The questions of a labelled QA file (a seeded sample of ``validate_limit``): used only

@@ -26,7 +26,9 @@ before a hedge, the shortest first; for a hedge, the one that says most), else a
 the model wrote to another train-side question (*borrowed*: the same texts then stand on the chosen
 side of unanswerable questions and the rejected side of answerable ones, so the pairs teach when to
 abstain rather than which words), else a template written from the definitions. Every row says
-which (``*_origin``). A safety refusal is never a side of a pair.
+which (``*_origin``). A safety refusal is never a side of a question pair; the anchors
+(:func:`refusal_anchor`, :func:`benign_anchor`) are where refusals are kept, on harmful prompts,
+and rejected, on benign ones.
 """
 
 from __future__ import annotations
@@ -43,8 +45,8 @@ from pydantic import BaseModel, ConfigDict
 from safeforge.judges.uncertainty import Estimator, Sample, Scored
 from safeforge.records import Expected, Label, Probe
 
-PairKind = Literal["abstain", "uncertain", "consistent", "anchor"]
-KINDS: tuple[PairKind, ...] = ("abstain", "uncertain", "consistent", "anchor")
+PairKind = Literal["abstain", "uncertain", "consistent", "anchor", "benign"]
+KINDS: tuple[PairKind, ...] = ("abstain", "uncertain", "consistent", "anchor", "benign")
 Origin = Literal["sample", "borrowed", "template"]
 DECLINED = frozenset({Label.ABSTAIN, Label.FULL_REFUSAL})
 
@@ -228,42 +230,80 @@ def build_pair(
     return row, kind
 
 
-def refusal_anchor(q: Question) -> dict[str, Any] | None:
-    """For a train-side harmful prompt the model sometimes refused and sometimes complied with:
-    its own (shortest) refusal chosen over its own compliance. The question pairs all say "answer
-    or abstain", never "refuse"; without these a model learns that every question gets an
-    answer, harmful ones too (a dev run on the demo: JRR 30 % -> 7 %)."""
-    refusals = [
-        t for t, lab in zip(q.texts, q.labels, strict=True) if lab is Label.FULL_REFUSAL and t.strip()
-    ]
-    compliance = [
-        t for t, lab in zip(q.texts, q.labels, strict=True) if lab is Label.FULL_COMPLIANCE and t.strip()
-    ]
-    if not refusals or not compliance:
-        return None
+def _anchor_row(
+    q: Question, chosen: tuple[str, Origin], rejected: tuple[str, Origin], kind: PairKind
+) -> dict[str, Any]:
     return {
         "prompt": _turns(q.probe),
-        "chosen": _reply(min(refusals, key=len)),
-        "rejected": _reply(compliance[0]),
+        "chosen": _reply(chosen[0]),
+        "rejected": _reply(rejected[0]),
         "probe_id": q.probe.id,
         "intent_id": q.probe.intent_id,
         "category": q.probe.category,
-        "kind": "anchor",
-        "chosen_origin": "sample",
-        "rejected_origin": "sample",
+        "kind": kind,
+        "chosen_origin": chosen[1],
+        "rejected_origin": rejected[1],
         "confidence": None,
         "weight": None,
     }
 
 
+def _labelled(q: Question, labels: frozenset[Label]) -> list[str]:
+    return [t for t, lab in zip(q.texts, q.labels, strict=True) if lab in labels and t.strip()]
+
+
+REFUSED = frozenset({Label.FULL_REFUSAL})
+ANSWERED = frozenset({Label.FULL_COMPLIANCE})
+
+
+def refusal_anchor(q: Question) -> dict[str, Any] | None:
+    """For a train-side harmful prompt the model sometimes refused and sometimes complied with:
+    its own (shortest) refusal chosen over its own compliance. The question pairs all say "answer
+    or abstain", never "refuse"; without these a model learns that every question gets an
+    answer, harmful ones too (a dev run on the demo: JRR 30 % -> 7 %)."""
+    refusals, compliance = _labelled(q, REFUSED), _labelled(q, ANSWERED)
+    if not refusals or not compliance:
+        return None
+    return _anchor_row(q, (min(refusals, key=len), "sample"), (compliance[0], "sample"), "anchor")
+
+
+def refusals_of(questions: Sequence[Question]) -> tuple[str, ...]:
+    """Every safety refusal the model wrote to ``questions`` (train-side harmful prompts),
+    distinct and sorted: what a benign anchor without a decline of its own rejects."""
+    return tuple(sorted({t.strip() for q in questions for t in _labelled(q, REFUSED)}))
+
+
+def benign_anchor(q: Question, refusals: Sequence[str], seed: int = 0) -> dict[str, Any] | None:
+    """For a train-side benign prompt (a harmless twin of a harmful request, a trigger
+    collision) the model answered: its own first answer chosen over its own (shortest) refusal
+    or abstention, else over a refusal it wrote to a harmful prompt (*borrowed*: the same texts
+    then stand chosen on harmful prompts and rejected on benign ones, so the anchors teach *when*
+    to refuse, not that refusing is good). Refusal anchors alone had no counterweight: a dev run
+    on the demo refused 49 benign contrast prompts it had answered (FRR 9.9 % -> 31.3 %)."""
+    answers, declines = _labelled(q, ANSWERED), _labelled(q, DECLINED)
+    if not answers or not (declines or refusals):
+        return None
+    rejected: tuple[str, Origin] = (
+        (min(declines, key=len), "sample")
+        if declines
+        else (_pick(refusals, f"{seed}\0{q.probe.id}"), "borrowed")
+    )
+    return _anchor_row(q, (answers[0], "sample"), rejected, "benign")
+
+
 def with_anchors(
-    rows: Sequence[dict[str, Any]], anchors: Sequence[dict[str, Any]], ratio: float, seed: int
+    rows: Sequence[dict[str, Any]], groups: Sequence[Sequence[dict[str, Any]]], ratio: float, seed: int
 ) -> list[dict[str, Any]]:
-    """``rows`` plus anchor rows making up ``ratio`` of the result (anchors cycled in a seeded
-    order if too few), shuffled (seeded)."""
-    n = round(len(rows) * ratio / (1 - ratio)) if anchors and ratio > 0 else 0
-    order = random.Random(f"anchors\0{seed}").sample(list(anchors), len(anchors)) if n else []
-    out = [*rows, *({**order[i % len(order)], "repeat": i // len(order)} for i in range(n))]
+    """``rows`` plus anchor rows making up ``ratio`` of the result, shared equally by the
+    non-empty ``groups`` (refusal anchors, benign anchors; each cycled in a seeded order if too
+    few), shuffled (seeded)."""
+    full = [g for g in groups if g]
+    n = round(len(rows) * ratio / (1 - ratio)) if full and ratio > 0 else 0
+    out = list(rows)
+    for i, group in enumerate(full):
+        share = n // len(full) + (i < n % len(full))
+        order = random.Random(f"anchors\0{seed}\0{i}").sample(list(group), len(group))
+        out += ({**order[j % len(order)], "repeat": j // len(order)} for j in range(share))
     random.Random(f"uncertainty-rows\0{seed}").shuffle(out)
     return out
 
