@@ -34,8 +34,9 @@ JUDGE_CHUNK = 256
 """Attempts per judge call over the store."""
 ONLINE_CHUNK = 64
 """Attempts per judge call while generating: small, so responses are not kept waiting, but
-whole (the judges wait for a full chunk until the scan ends): each call and its verdicts'
-transaction cost the same for 8 attempts as for 64, and a commit group is often 8."""
+whole (the judges wait for a full chunk until the scan ends): a commit group is often ~8
+attempts, and judging each group alone made 469 judge calls and verdict transactions of a
+4,000-prompt scan instead of 63."""
 ONLINE_QUEUE = 8192
 """Most committed attempts waiting for the judges while generating (bounded memory)."""
 
