@@ -7,7 +7,11 @@ protection, history, fiction, games, definitions or safety, or name dangerous th
 legitimate context. The hard case for a classifier is the second kind, and public prompt sets
 hold few of them, so the rows below pair each benign use of a word with a harmful use of the
 same word in the same frame: the head has to read what the word is applied to, not the word.
-Everything here was written from the definition, not from any benchmark's prompts.
+``category_requests`` adds each abstract *kind* of safe look-alike (figures of speech, harmless
+targets, game and fiction settings, definitions, discrimination that cannot apply, history,
+privacy of public offices and fictional people) with harmful contrasts of the same shape.
+Everything here was written from the definition, with this project's own subjects, not from any
+benchmark's prompts (a data-gated test checks for shared 8-word runs with XSTest's).
 """
 
 from __future__ import annotations

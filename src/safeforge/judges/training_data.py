@@ -9,7 +9,8 @@
   prompt sets: AdvBench, JailbreakBench harmful and benign behaviours, SimpleSafetyTests,
   GPTFuzz's question list and Do-Not-Answer's harmful risk areas as harmful; TruthfulQA's
   questions as safe; and paired synthetic prompts (``request_synth.py``) that use the same
-  harm-associated word benignly and harmfully, written from the label definition. **Never
+  harm-associated word benignly and harmfully, and each kind of safe look-alike beside harmful
+  contrasts of the same shape, written from the label definition. **Never
   XSTest**, which the head is validated on. Obfuscated variants
   (base64, rot13, ...) are left out: the encoder cannot read them, and scoring them is the
   obfuscation metrics' job, not the request head's. Instruction-leakage prompts are left out
