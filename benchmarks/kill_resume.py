@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -63,8 +64,14 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.05, help="server latency in seconds")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-
     work = Path(tempfile.mkdtemp(prefix="sf-kill-"))
+    try:
+        measure(args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def measure(args: argparse.Namespace, work: Path) -> None:
     data = work / "d.csv"
     data.write_text("id,prompt\n" + "".join(f"{i},prompt {i}\n" for i in range(args.n)), encoding="utf-8")
     run_dir, rng = work / "run", random.Random(args.seed)
