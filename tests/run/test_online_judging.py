@@ -53,15 +53,16 @@ def _verdicts(run: Run) -> dict[str, tuple[Verdict, ...]]:
 
 
 def _same_verdicts(ours: Run, theirs: Run) -> None:
-    """The same verdicts for every probe: judge, task and label exactly, scores to 0.02. The
-    int8 encoder quantizes each batch with one scale, so an encoder score moves a little with
-    the other texts of the batch it was encoded in (online chunks differ from store pages;
-    seen: 1.2e-4 on a score, 0.01 on an embedding component)."""
+    """The same verdicts for every probe: judge, task and label exactly, scores to 0.1. The
+    int8 encoder quantizes each batch with one scale, so an encoder score moves with the other
+    texts of the batch it was encoded in (online chunks differ from store pages; seen here:
+    1.2e-4 alone and 0.026 in a full-suite run; up to 0.079 on 1,200 XSTest responses, where
+    0.6 % of the head's labels flipped -- a judge property the README states)."""
     a, b = _verdicts(ours), _verdicts(theirs)
     assert a.keys() == b.keys()
     for pid, verdicts in a.items():
         assert [(v.judge, v.task, v.label) for v in verdicts] == [(v.judge, v.task, v.label) for v in b[pid]]
-        assert [v.score for v in verdicts] == pytest.approx([v.score for v in b[pid]], abs=0.02)
+        assert [v.score for v in verdicts] == pytest.approx([v.score for v in b[pid]], abs=0.1)
 
 
 def _no_store_pass(*args: object, **kwargs: object) -> int:
