@@ -13,6 +13,7 @@ from safeforge.cli import attack, audit, harden, judge, probes, report, scan, se
 from safeforge.cli._app import app, plain_help
 from safeforge.errors import SafeforgeError
 from safeforge.logs import defer_notes, flush_notes, route_library_logs
+from safeforge.memory import keep_freed_memory
 
 _ = (attack, audit, harden, judge, probes, report, scan, serve)  # imported for their command registrations
 
@@ -20,6 +21,7 @@ _ = (attack, audit, harden, judge, probes, report, scan, serve)  # imported for 
 def main() -> None:
     """Console-script entry point."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    keep_freed_memory()  # CPU training and generation: no page faults for re-used buffers
     plain_help(app)
     route_library_logs()  # held until a command names its log file (a run dir, a train dir)
     defer_notes()  # said once the command goes ahead; an error line stands alone
