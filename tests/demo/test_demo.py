@@ -136,6 +136,7 @@ def test_reduced_demo_improves_held_out_jrr_without_raising_frr(
     stamp = marker.stat().st_mtime_ns
     assert build_demo_model(SMALL) == model_dir
     assert marker.stat().st_mtime_ns == stamp
+    assert not list(model_dir.parent.glob("*.building"))  # the build's work dir is gone for good
 
 
 def _overlap_from_files(out: Path) -> float:

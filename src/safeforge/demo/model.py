@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from safeforge.demo.bench import all_demo_rows
 from safeforge.demo.corpus import CORPUS_VERSION, corpus_rows, tokenizer_texts
 from safeforge.harden.train import TrainConfig, train_sft
+from safeforge.logs import route_library_logs
 from safeforge.models import build_tiny_model, build_tiny_tokenizer
 
 MARKER = "demo_model.json"
@@ -125,5 +126,6 @@ def build_demo_model(
         "build_s": time.perf_counter() - started,
     }
     (final / MARKER).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    route_library_logs()  # hold library logs again: else the next one recreates work/sft/train.log
     shutil.rmtree(work, ignore_errors=True)
     return final
