@@ -214,25 +214,18 @@ def build_pair(
         kind = "consistent"
         chosen, rejected = answer, _abstention(q, borrowed, key)
         weight = _share(*reversed(cal.above(conf)))
-    row = {
-        "prompt": _turns(q.probe),
-        "chosen": _reply(chosen[0]),
-        "rejected": _reply(rejected[0]),
-        "probe_id": q.probe.id,
-        "intent_id": q.probe.intent_id,
-        "category": q.probe.category,
-        "kind": kind,
-        "chosen_origin": chosen[1],
-        "rejected_origin": rejected[1],
-        "confidence": round(conf, 4),
-        "weight": round(weight, 4),
-    }
-    return row, kind
+    return _pair_row(q, chosen, rejected, kind, round(conf, 4), round(weight, 4)), kind
 
 
-def _anchor_row(
-    q: Question, chosen: tuple[str, Origin], rejected: tuple[str, Origin], kind: PairKind
+def _pair_row(
+    q: Question,
+    chosen: tuple[str, Origin],
+    rejected: tuple[str, Origin],
+    kind: PairKind,
+    confidence: float | None = None,
+    weight: float | None = None,
 ) -> dict[str, Any]:
+    """One DPO row with its provenance (anchors carry no confidence or weight)."""
     return {
         "prompt": _turns(q.probe),
         "chosen": _reply(chosen[0]),
@@ -243,8 +236,8 @@ def _anchor_row(
         "kind": kind,
         "chosen_origin": chosen[1],
         "rejected_origin": rejected[1],
-        "confidence": None,
-        "weight": None,
+        "confidence": confidence,
+        "weight": weight,
     }
 
 
@@ -264,7 +257,7 @@ def refusal_anchor(q: Question) -> dict[str, Any] | None:
     refusals, compliance = _labelled(q, REFUSED), _labelled(q, ANSWERED)
     if not refusals or not compliance:
         return None
-    return _anchor_row(q, (min(refusals, key=len), "sample"), (compliance[0], "sample"), "anchor")
+    return _pair_row(q, (min(refusals, key=len), "sample"), (compliance[0], "sample"), "anchor")
 
 
 def refusals_of(questions: Sequence[Question]) -> tuple[str, ...]:
@@ -288,7 +281,7 @@ def benign_anchor(q: Question, refusals: Sequence[str], seed: int = 0) -> dict[s
         if declines
         else (_pick(refusals, f"{seed}\0{q.probe.id}"), "borrowed")
     )
-    return _anchor_row(q, (answers[0], "sample"), rejected, "benign")
+    return _pair_row(q, (answers[0], "sample"), rejected, "benign")
 
 
 def with_anchors(
