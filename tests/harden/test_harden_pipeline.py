@@ -26,7 +26,7 @@ def _config(model: Path, out: Path, trainer: str) -> HardenConfig:
             "judges": ("rules", "tone"),
             "generation": Generation(max_new_tokens=8),
             "batch_size": 64,
-            "options": {"k": 2, "max_new_tokens": 8},
+            "options": {"k": 2, "max_new_tokens": 8} | ({"sft_weight": 0.5} if trainer == "dpo" else {}),
             "pool": PoolConfig(families=("politeness",), benign_framings=(), phrasings_per_intent=2),
             "train": TrainConfig(max_steps=2, batch_size=4, max_length=128, logging_steps=1),
         }
@@ -60,6 +60,9 @@ def test_harden_runs_every_stage_and_resumes(
     assert result.comparison.shared_probes == len(eval_probes)
     report = (out / "report.html").read_text()
     assert "Evaluation intents are disjoint from training intents" in report
+    if trainer == "dpo":  # rejection sampling's sft_weight option reaches TRL (the RPO term)
+        card = json.loads((out / "train" / "data_card.json").read_text())
+        assert card["config"]["sft_weight"] == 0.5
 
     # a second call skips data building and training and gives the same numbers
     again = harden(cfg, progress=False)

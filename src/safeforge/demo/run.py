@@ -38,6 +38,7 @@ from rich.console import Console
 from safeforge.demo.bench import (
     BUDGET,
     DEFAULT_TECHNIQUE,
+    DEMO_TRAINERS,
     GATING,
     QUICK_BUDGET,
     build,
@@ -93,6 +94,7 @@ def demo_config(
         target=f"hf:{model_dir}",
         out=out,
         technique=technique,
+        trainer=None if quick else DEMO_TRAINERS.get(technique),  # quick: see DEMO_TRAINERS
         options=demo_options(technique, quick),
         judges=(*JUDGES, "abstention", "tone"),
         compare_judges=JUDGES,

@@ -83,6 +83,11 @@ class RSConfig(BaseModel):
     )
     refusal_judge: str = "rules"
     tone_policy: bool = Field(default=True, description="Accept only refusals that pass the tone policy.")
+    sft_weight: float = Field(
+        default=0.0,
+        ge=0.0,
+        description="--trainer dpo: NLL on the chosen side beside the DPO loss (RPO); 0: plain DPO.",
+    )
     seed: int = 0
 
 
@@ -480,10 +485,15 @@ class RejectionSampling:
             f"{card.sft_rows} SFT rows, {card.dpo_pairs} DPO pairs"
         )
         started = time.perf_counter()
-        fn = train_sft if trainer == "sft" else train_dpo
-        rows = data.sft if trainer == "sft" else data.dpo
         source = f"safeforge harden: {self.name}"
-        trained = fn(model_path, rows, ctx.work_dir / "train", ctx.train, source=source)
+        if trainer == "sft":
+            trained = train_sft(model_path, data.sft, ctx.work_dir / "train", ctx.train, source=source)
+            templated = card.fallback_refusals / max(1, card.sft_rows)
+        else:
+            train = ctx.train.model_copy(update={"sft_weight": self.cfg.sft_weight})
+            trained = train_dpo(model_path, data.dpo, ctx.work_dir / "train", train, source=source)
+            fallback_chosen = sum(row.get("origin") == "fallback" for row in data.dpo)
+            templated = (fallback_chosen + card.dpo_synthetic_rejected) / max(1, card.dpo_pairs)
         return TechniqueOutput(
             technique=self.name,
             kind="trained",
@@ -491,7 +501,7 @@ class RejectionSampling:
             model_dir=trained,
             data_files=(data_dir / f"{trainer}.jsonl",),
             data_card=card.model_dump(mode="json"),
-            template_share=card.fallback_refusals / max(1, card.sft_rows) if trainer == "sft" else None,
+            template_share=templated,
             data_s=data_s,
             train_s=time.perf_counter() - started,
         )
