@@ -80,3 +80,15 @@ def test_demo_exits_1_only_for_a_failed_run_or_testbed(
     monkeypatch.setattr(safeforge.demo, "run_demo", fake_run_demo)
     got, _ = _cli(monkeypatch, capsys, "demo", "--out", str(tmp_path / "d"))
     assert got == code
+
+
+def test_each_demo_technique_gets_its_own_trainer(tmp_path: Path) -> None:
+    from safeforge.demo.run import demo_config, technique_config
+
+    cfg = demo_config(tmp_path / "d", tmp_path / "model", technique="all")
+    trainers = {
+        name: technique_config(cfg, name, quick=False).trainer
+        for name in ("rejection-sampling", "reward-shaping", "constitutional")
+    }
+    assert trainers == {"rejection-sampling": "dpo", "reward-shaping": None, "constitutional": None}
+    assert technique_config(cfg, "rejection-sampling", quick=True).trainer is None

@@ -94,7 +94,6 @@ def demo_config(
         target=f"hf:{model_dir}",
         out=out,
         technique=technique,
-        trainer=None if quick else DEMO_TRAINERS.get(technique),  # quick: see DEMO_TRAINERS
         options=demo_options(technique, quick),
         judges=(*JUDGES, "abstention", "tone"),
         compare_judges=JUDGES,
@@ -171,6 +170,12 @@ def technique_dir(out: Path, name: str, primary: str) -> Path:
     return out if name == primary else out / "techniques" / name
 
 
+def technique_config(cfg: HardenConfig, name: str, quick: bool) -> HardenConfig:
+    """``cfg`` with technique ``name``'s demo trainer (:data:`DEMO_TRAINERS`; quick runs keep
+    each technique's default). One technique's trainer must never reach another's run."""
+    return cfg.model_copy(update={"trainer": None if quick else DEMO_TRAINERS.get(name)})
+
+
 def _run_all(
     cfg: HardenConfig, names: list[str], quick: bool, console: Console
 ) -> tuple[dict[str, TechniqueRun], dict[str, str], dict[str, float | None]]:
@@ -186,7 +191,15 @@ def _run_all(
         work = technique_dir(cfg.out, name, names[0])
         try:
             runs[name] = run_technique(
-                cfg, build(name, quick), split, pool, spec, before, work, stages=stages, console=console
+                technique_config(cfg, name, quick),
+                build(name, quick),
+                split,
+                pool,
+                spec,
+                before,
+                work,
+                stages=stages,
+                console=console,
             )
         except SafeforgeError as exc:
             if len(names) == 1:
