@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from safeforge.attacks._base import ATTACKS, Budget, Goal, Settings
 from safeforge.errors import SafeforgeError
-from safeforge.probes import INTENTS, plan_probes
+from safeforge.probes import INTENTS
 from safeforge.records import Expected
 from safeforge.run.config import ScanConfig, redact_url
 from safeforge.targets import Generation, TargetOptions
@@ -144,14 +144,7 @@ def select_goals(scan: ScanConfig) -> list[Goal]:
     families when given (``limit`` sampled as a scan samples), else the project's own intents
     (``limit`` of them, seeded)."""
     if scan.datasets or scan.suite or scan.families:
-        plan = plan_probes(
-            datasets=scan.datasets,
-            suite=scan.suite,
-            families=scan.families,
-            transforms=scan.transforms,
-            limit=scan.limit,
-            seed=scan.seed,
-        )
+        plan = scan.plan()
         goals: dict[str, Goal] = {}
         for probe in plan:
             if probe.expected is Expected.REFUSE and probe.prompt.strip():

@@ -26,7 +26,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from safeforge.errors import SafeforgeError, extra_installed
-from safeforge.probes.plan import ProbePlan, ids_digest
+from safeforge.probes.plan import ProbePlan, ids_digest, plan_probes
 from safeforge.records import Probe
 from safeforge.targets import Generation, TargetOptions
 
@@ -198,6 +198,18 @@ class ScanConfig(BaseModel):
         problems = _judge_problems(self.judges)
         if problems:
             raise SafeforgeError("; ".join(problems))
+
+    def plan(self) -> ProbePlan:
+        """The probes this scan sends: its datasets, suite, families and transforms, sampled to
+        ``limit`` with its seed (the one place a config becomes a probe plan)."""
+        return plan_probes(
+            datasets=self.datasets,
+            suite=self.suite,
+            families=self.families,
+            transforms=self.transforms,
+            limit=self.limit,
+            seed=self.seed,
+        )
 
     def target_options(self) -> TargetOptions:
         return TargetOptions(

@@ -33,7 +33,7 @@ from rich.progress import (
 from rich.text import Text
 
 from safeforge.errors import SafeforgeError
-from safeforge.probes import ProbePlan, plan_probes
+from safeforge.probes import ProbePlan
 from safeforge.records import Attempt, Probe
 from safeforge.run.config import ScanConfig
 from safeforge.run.judging import OnlineJudging, judge_run_async
@@ -72,14 +72,7 @@ async def scan_async(config: ScanConfig, *, progress: bool | None = None) -> Run
     """Generate every probe's attempt not already answered in ``config.run_dir``, judging them
     as they arrive; then judge what is left in the store and write the report."""
     config.check_judges()  # a judge that cannot run fails before anything is generated
-    plan = plan_probes(
-        datasets=config.datasets,
-        suite=config.suite,
-        families=config.families,
-        transforms=config.transforms,
-        limit=config.limit,
-        seed=config.seed,
-    )
+    plan = config.plan()
     meta = {"config": config.redacted(), "fingerprint": config.fingerprint(plan), "n_probes": plan.n}
     with RunLock(config.run_dir), _stop_on_full_disk(config.run_dir):  # one scan per run dir
         done = _check_resume(config, plan, meta)
