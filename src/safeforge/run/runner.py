@@ -49,6 +49,8 @@ Todo = Generator[tuple[int, Probe], None, None]
 """``(seq, probe)`` pairs still to answer, read from the plan as the workers ask."""
 LOOKUP = 512
 """Planned probes per lookup of which are already answered (resumed runs)."""
+JUDGING_GRACE = 30.0
+"""Seconds a failed scan waits for the judging thread to finish the chunk it is judging."""
 
 
 def scan(config: ScanConfig | None = None, /, *, progress: bool | None = None, **fields: Any) -> Run:
@@ -83,7 +85,8 @@ async def scan_async(config: ScanConfig, *, progress: bool | None = None) -> Run
             try:
                 writer = AttemptWriter(config.run_dir, meta)
                 judges = config.judges if fresh else []  # a resumed run is judged from the store
-                online = OnlineJudging(judges, writer, report=config.report) if judges else None
+                path = store_path(config.run_dir)
+                online = OnlineJudging(judges, path, report=config.report) if judges else None
                 todo = _todo(plan, None if fresh else store_path(config.run_dir))
                 counts = (plan.n, done)
                 await _generate_async(
@@ -202,19 +205,25 @@ async def _generate_async(
         if online is not None:
             writer.on_commit.append(online.offer)
         workers = [asyncio.create_task(worker_async()) for _ in range(n_workers)]
-        judging = asyncio.create_task(online.run_async()) if online is not None else None
+        judging = online.start() if online is not None else None
         try:
             await _generate_and_judge_async(workers, judging, online)
+        except BaseException:
+            if online is not None and judging is not None:  # let it finish its chunk, then stop
+                online.abort()
+                with contextlib.suppress(BaseException):
+                    await asyncio.wait_for(asyncio.shield(judging), JUDGING_GRACE)
+            raise
         finally:
-            for t in [*workers, *([judging] if judging else [])]:
+            for t in workers:
                 t.cancel()
-            await asyncio.gather(*workers, *([judging] if judging else []), return_exceptions=True)
+            await asyncio.gather(*workers, return_exceptions=True)
             batches.close()
             writer.close()
 
 
 async def _generate_and_judge_async(
-    workers: list[asyncio.Task[None]], judging: asyncio.Task[None] | None, online: OnlineJudging | None
+    workers: list[asyncio.Task[None]], judging: asyncio.Future[None] | None, online: OnlineJudging | None
 ) -> None:
     """Wait for the workers, then for the judges to catch up. A failing judge stops the scan at
     once (what is committed stays; ``--resume`` continues), as a failing worker does."""
