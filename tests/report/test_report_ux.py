@@ -5,6 +5,8 @@ thing once, and thresholds given as percentages caught with the fraction offered
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,6 @@ from report_builders import attempt, make_run
 from rich.console import Console
 from rich.table import Table
 
-from safeforge.cli import main
 from safeforge.metrics import compare_runs, gate, summarize
 from safeforge.records import Attempt, Expected, Label
 from safeforge.report import compare_markdown, render_compare_html
@@ -142,15 +143,12 @@ def test_a_percentage_threshold_offers_the_fraction(
     value: str,
     hint: str,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
 ) -> None:
     run = make_run(tmp_path / "run", _runs()[1])
-    monkeypatch.setattr("sys.argv", ["safeforge", "gate", str(run.dir), flag, value])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err.strip().splitlines()
+    cli = [sys.executable, "-c", "from safeforge.cli import main; main()"]
+    done = subprocess.run([*cli, "gate", str(run.dir), flag, value], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    err = done.stderr.strip().splitlines()
     assert err == [
         f"error: {flag} {value} is out of range: thresholds are fractions from 0 to 1; did you mean {hint}?"
     ]

@@ -9,6 +9,7 @@ SVG charts, which escape their own text (see ``svg.py``). A strict Content-Secur
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 from collections import Counter
@@ -91,8 +92,11 @@ def _breakable(name: str) -> Markup:
     return Markup("<wbr>").join(escape(part) for part in parts)
 
 
+@functools.cache
 def environment() -> Environment:
-    """The report's Jinja environment (autoescape on for every template, whatever its name)."""
+    """The report's Jinja environment (autoescape on for every template, whatever its name).
+    One per process, so each template is compiled once (``warm`` compiles the run report's
+    while a scan generates)."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True
     )
@@ -138,6 +142,13 @@ def render_page(template: str, title: str, **context: object) -> str:
 
 
 _page = render_page
+RUN_TEMPLATE = "report.html.j2"
+
+
+def warm() -> None:
+    """Compile the run report's template now (a scan calls this on its judging thread, so the
+    report written when the last answer arrives does not wait for Jinja's compiler)."""
+    environment().get_template(RUN_TEMPLATE)
 
 
 @dataclass(frozen=True)
@@ -344,7 +355,7 @@ def render_run_html(
     unmeasured = [name for name, m in summary.metrics.items() if not (m.n or getattr(m, "unscorable", 0))]
     paired_rows = [(n, m) for n, m in summary.metrics.items() if isinstance(m, PairedDelta) and m.n]
     return _page(
-        "report.html.j2",
+        RUN_TEMPLATE,
         "safeforge report",
         summary=summary,
         cards=[(c, *_value_text(c.metric)) for c in cards],

@@ -23,6 +23,7 @@ from safeforge.metrics.summarize import SummaryBuilder, refusal_groups
 from safeforge.records import Attempt, Task
 from safeforge.report.failures import FailureCollector
 from safeforge.report.html import render_compare_html, render_run_html
+from safeforge.report.html import warm as warm_templates
 from safeforge.report.markdown import summary_markdown
 
 SUMMARY_FILE = "summary.json"
@@ -53,8 +54,9 @@ class ReportBuilder:
         self.failures = FailureCollector()
 
     def prepare(self) -> None:
-        """See ``SummaryBuilder.prepare``."""
+        """Load what ``write`` will need (see ``SummaryBuilder.prepare``; the page template)."""
         self.summary.prepare()
+        warm_templates()
 
     def add(self, attempt: Attempt) -> None:
         self.failures.add(attempt, self.summary.add(attempt))
