@@ -27,7 +27,7 @@ from pathlib import Path
 
 from safeforge.testing import OpenAIServer, echo
 
-CLI = [sys.executable, "-c", "from safeforge.cli import main; main()"]
+CLI = [sys.executable, "-c", "from safeforge.cli import console; console()"]
 
 
 def stored_ids(db_path: Path) -> list[str]:

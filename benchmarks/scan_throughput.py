@@ -37,7 +37,7 @@ from typing import NamedTuple
 
 from bare_client import bare_loop_async
 
-SAFEFORGE = [sys.executable, "-c", "from safeforge.cli import main; main()"]
+SAFEFORGE = [sys.executable, "-c", "from safeforge.cli import console; console()"]
 BARE_CLIENT = Path(__file__).with_name("bare_client.py")
 
 

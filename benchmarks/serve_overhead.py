@@ -38,7 +38,7 @@ from typing import Any
 
 import aiohttp
 
-SERVE = ("-c", "from safeforge.cli import main; main()", "serve")
+SERVE = ("-c", "from safeforge.cli import console; console()", "serve")
 
 
 def start(cmd: list[str], pattern: str, stream: str) -> tuple[subprocess.Popen[str], str]:

@@ -38,7 +38,7 @@ def human_rates(path: Path) -> tuple[float, float]:
 
 def scan_rates(path: Path, run_dir: Path) -> tuple[float, float]:
     """(FRR, JRR) that ``safeforge scan`` reports with its default judges."""
-    cmd = [sys.executable, "-c", "from safeforge.cli import main; main()", "scan", "--target", "replay"]
+    cmd = [sys.executable, "-c", "from safeforge.cli import console; console()", "scan", "--target", "replay"]
     cmd += ["--dataset", f"xstest-completions:{path}", "--run-dir", str(run_dir)]
     subprocess.run(cmd, check=True, capture_output=True)
     metrics = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))["metrics"]

@@ -145,8 +145,8 @@ def test_a_percentage_threshold_offers_the_fraction(
     tmp_path: Path,
 ) -> None:
     run = make_run(tmp_path / "run", _runs()[1])
-    cli = [sys.executable, "-c", "from safeforge.cli import main; main()"]
-    done = subprocess.run([*cli, "gate", str(run.dir), flag, value], capture_output=True, text=True, timeout=120)
+    cli = [sys.executable, "-c", "from safeforge.cli import main; main()", "gate", str(run.dir), flag, value]
+    done = subprocess.run(cli, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     err = done.stderr.strip().splitlines()
     assert err == [

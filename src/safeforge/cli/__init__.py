@@ -23,32 +23,35 @@ _ = (attack, audit, harden, judge, probes, report, scan, serve)  # imported for 
 
 
 def main() -> None:
-    """Console-script entry point: run the command, then exit (see ``_exit_now``)."""
+    """Run the command named in ``sys.argv``; ends with ``SystemExit`` (status 2 for a
+    ``SafeforgeError``, said in one line, 130 when interrupted)."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     keep_freed_memory()  # CPU training and generation: no page faults for re-used buffers
     plain_help(app)
     route_library_logs()  # held until a command names its log file (a run dir, a train dir)
     defer_notes()  # said once the command goes ahead; an error line stands alone
-    _exit_now(_run())
-
-
-def _run() -> int | str | None:
-    """Run the command; its exit status."""
     try:
         app()
     except SafeforgeError as exc:
         flush_notes(discard=True)
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        raise SystemExit(2) from None
     except KeyboardInterrupt:
         flush_notes(discard=True)
         print("interrupted; the run store is intact, re-run with --resume to continue", file=sys.stderr)
-        return 130
-    except SystemExit as exc:  # typer ends every command this way
-        return exc.code
+        raise SystemExit(130) from None
     finally:
         flush_notes()
-    return 0
+
+
+def console() -> NoReturn:
+    """The ``safeforge`` console script: :func:`main`, then leave the process at once (see
+    ``_exit_now``). In-process callers (tests, notebooks) use ``main``."""
+    try:
+        main()
+    except SystemExit as exc:
+        _exit_now(exc.code)
+    _exit_now(0)
 
 
 def _exit_now(code: int | str | None) -> NoReturn:
@@ -70,4 +73,4 @@ def _exit_now(code: int | str | None) -> NoReturn:
     os._exit(code or 0)
 
 
-__all__ = ["app", "main"]
+__all__ = ["app", "console", "main"]
