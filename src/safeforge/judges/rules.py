@@ -26,6 +26,7 @@ general, not copied from another tool.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -239,8 +240,11 @@ def _flags(sentences: list[str]) -> tuple[list[bool], list[bool]]:
     return refuse, abstain
 
 
+@functools.lru_cache(maxsize=4096)
 def classify_refusal(text: str | None) -> RuleResult:
-    """3-way refusal (+ abstain) label for one response; see the module docstring."""
+    """3-way refusal (+ abstain) label for one response; see the module docstring. Cached:
+    a scan's default judges read each response twice (the cascade and the abstention
+    detector), the encoder head's features a third time."""
     if text is None:
         return RuleResult(Label.UNSCORABLE, True, 0.5, "no response (target error)")
     if not text.strip():

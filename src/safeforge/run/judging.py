@@ -3,11 +3,11 @@
 
 During a scan the judges do not wait for the last answer: each group of attempts the writer
 commits is queued, judged in small chunks on a thread of its own while the target answers, its
-verdicts stored in one transaction (the thread's own store connection), and the judged attempts
-handed to the report's streaming builder. When the last answer arrives, judging and the summary
-are all but done. The queue is bounded: if the judges fall behind (a slow LLM judge), attempts
-beyond the bound are left to the pass over the store that follows every scan, and the report is
-then built from the store too.
+verdicts stored in one transaction (by the writer, on the scan's loop: one connection writes a
+run), and the judged attempts handed to the report's streaming builder. When the last answer
+arrives, judging and the summary are all but done. The queue is bounded: if the judges fall
+behind (a slow LLM judge), attempts beyond the bound are left to the pass over the store that
+follows every scan, and the report is then built from the store too.
 
 ``judge_run_async`` is that pass: every judge over the stored answered attempts that lack its
 verdict, a page at a time, so a killed judging step resumes where it stopped and a run of any
@@ -21,12 +21,11 @@ import contextlib
 import threading
 from collections import Counter, deque
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from safeforge.records import Attempt, Verdict
 from safeforge.run.store import Store
-from safeforge.run.writer import Rows
+from safeforge.run.writer import AttemptWriter, Rows
 
 if TYPE_CHECKING:
     from safeforge.judges._base import Judge
@@ -121,9 +120,9 @@ class OnlineJudging:
     thread the loop waits at most one GIL switch interval, and the encoder releases the GIL.
     The thread runs its own event loop, so async judges (an LLM judge's requests) work there."""
 
-    def __init__(self, specs: Sequence[str | Judge], store_path: Path, *, report: bool = True) -> None:
+    def __init__(self, specs: Sequence[str | Judge], writer: AttemptWriter, *, report: bool = True) -> None:
         self._specs = specs
-        self._store_path = store_path
+        self._writer = writer
         self._reporting = report
         self._queue: deque[Attempt] = deque()
         self._ready = threading.Condition()
@@ -186,14 +185,8 @@ class OnlineJudging:
         if self._reporting:
             self.report = ReportBuilder(self.facts)
             self.report.prepare()
-        store: Store | None = None
-        try:
-            while chunk := self._next_chunk():
-                store = store or Store(self._store_path)  # exists: attempts were committed
-                await self._judge_async(judges, chunk, store)
-        finally:
-            if store is not None:
-                store.close()
+        while chunk := self._next_chunk():
+            await self._judge_async(judges, chunk)
 
     def _next_chunk(self) -> list[Attempt]:
         """The next whole chunk (or what is left once closed); empty when done or aborted."""
@@ -204,11 +197,10 @@ class OnlineJudging:
                 return []
             return [self._queue.popleft() for _ in range(min(ONLINE_CHUNK, len(self._queue)))]
 
-    async def _judge_async(self, judges: Sequence[Judge], chunk: list[Attempt], store: Store) -> None:
-        """Judge ``chunk``, store its verdicts in one transaction, feed the report."""
+    async def _judge_async(self, judges: Sequence[Judge], chunk: list[Attempt]) -> None:
+        """Judge ``chunk``, have the writer store its verdicts in one transaction, feed the report."""
         verdicts = await judge_async(judges, chunk)
-        if verdicts:
-            store.add_verdicts(verdicts)
+        self._writer.add_verdicts_threadsafe(verdicts)
         if self.report is not None:
             for a in chunk:
                 self.report.add(a.model_copy(update={"verdicts": tuple(verdicts.get(a.probe.id, ()))}))

@@ -85,8 +85,7 @@ async def scan_async(config: ScanConfig, *, progress: bool | None = None) -> Run
             try:
                 writer = AttemptWriter(config.run_dir, meta)
                 judges = config.judges if fresh else []  # a resumed run is judged from the store
-                path = store_path(config.run_dir)
-                online = OnlineJudging(judges, path, report=config.report) if judges else None
+                online = OnlineJudging(judges, writer, report=config.report) if judges else None
                 todo = _todo(plan, None if fresh else store_path(config.run_dir))
                 counts = (plan.n, done)
                 await _generate_async(
