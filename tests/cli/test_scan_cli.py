@@ -257,3 +257,29 @@ def test_repeated_base_url_spreads_the_scan_and_routes_around_a_failing_replica(
     assert len(bad.requests) > 0
     assert sorted(r.prompt for r in good.requests) == sorted(f"prompt {i}" for i in range(n))
     assert f"base_url:\n- {url_bad}\n- {url_good}\n" in (run_dir / "config.yaml").read_text()
+
+
+def test_the_console_script_leaves_complete_outputs_and_the_right_status(tmp_path: Path) -> None:
+    """``console()`` skips interpreter teardown: everything a scan writes must be on disk and
+    in the pipes by then, and an error still exits 2 with its one line."""
+    console = [sys.executable, "-c", "from safeforge.cli import console; console()"]
+    data = _csv(tmp_path, "prompt,expected\n" + "".join(f"question {i},comply\n" for i in range(40)))
+    run_dir = tmp_path / "run"
+    args = ["scan", "--target", "mock", "--dataset", str(data), "--run-dir", str(run_dir)]
+    done = subprocess.run([*console, *args], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "40 attempts" in done.stdout  # the terminal table's last line reached the pipe
+    for name in ("summary.json", "report.html", "summary.md", "config.yaml"):
+        assert (run_dir / name).stat().st_size > 0
+    with sqlite3.connect(run_dir / "run.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM attempts").fetchone()[0] == 40
+        judged = dict(db.execute("SELECT judge, COUNT(*) FROM verdicts GROUP BY judge").fetchall())
+    assert judged == {"cascade": 40, "leak": 40, "abstention": 40}
+    bad = subprocess.run(
+        [*console, "scan", "--dataset", str(tmp_path / "nope.csv")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines()[-1].startswith("error: ")
