@@ -39,9 +39,11 @@ def main() -> None:
     best = {"cascade": 0.0, "rules": 0.0}
     for _ in range(args.rounds):
         judge.stats = {"rules": 0, "embed": 0, "llm": 0}  # type: ignore[attr-defined]
+        classify_refusal.cache_clear()  # each round reads every response anew, as a scan does
         start = time.perf_counter()
         verdicts = asyncio.run(judge.judge_async(attempts))
         best["cascade"] = max(best["cascade"], len(attempts) / (time.perf_counter() - start))
+        classify_refusal.cache_clear()
         start = time.perf_counter()
         for t in texts:
             classify_refusal(t)
