@@ -154,7 +154,9 @@ def test_killed_while_generating_and_judging_then_resumed_equals_an_unbroken_sca
     data = _dataset(tmp_path / "d.csv", n)
     run_dir = tmp_path / "killed"
     db_path = store_path(run_dir)
-    server = OpenAIServer(echo, latency_s=0.02)
+    # 50 ms: generation lasts ~2 s, so the judges (whose thread first imports their stack) are
+    # well into the run before the last answer; at 20 ms a loaded machine finished generating first
+    server = OpenAIServer(echo, latency_s=0.05)
     env = {**os.environ, "OPENAI_API_KEY": ""}
     with server.running() as url:
         flags = ["--base-url", url, "-q"]

@@ -182,11 +182,16 @@ class OnlineJudging:
 
         judges = create_judges(self._specs)
         self.facts = assumed_facts(judges)
+        preparing: threading.Thread | None = None
         if self._reporting:
             self.report = ReportBuilder(self.facts)
-            self.report.prepare()
+            # the summary's encoder and the page template load beside the first chunks
+            preparing = threading.Thread(target=self.report.prepare, name="safeforge-report", daemon=True)
+            preparing.start()
         while chunk := self._next_chunk():
             await self._judge_async(judges, chunk)
+        if preparing is not None:
+            preparing.join()
 
     def _next_chunk(self) -> list[Attempt]:
         """The next whole chunk (or what is left once closed); empty when done or aborted."""
