@@ -460,14 +460,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     out = job.out if job.out.is_absolute() else base / job.out
     source = job.source or str(data)
-    if job.train.trainer == "grpo":
-        from safeforge.harden.rl import train_grpo_job
+    try:
+        if job.train.trainer == "grpo":
+            from safeforge.harden.rl import train_grpo_job
 
-        rewards = job.rewards if job.rewards is None or job.rewards.is_absolute() else base / job.rewards
-        print(train_grpo_job(model, rows, out, job.train, rewards=rewards, source=source))
-    else:
-        print(train(model, rows, out, job.train, source=source))
+            rewards = job.rewards if job.rewards is None or job.rewards.is_absolute() else base / job.rewards
+            print(train_grpo_job(model, rows, out, job.train, rewards=rewards, source=source))
+        else:
+            print(train(model, rows, out, job.train, source=source))
+    finally:
+        _end_process_group()
     return 0
+
+
+def _end_process_group() -> None:
+    """Destroy the ``accelerate launch`` process group before the interpreter exits. Left to
+    teardown, a gloo worker thread was once destroyed while still joinable and a rank aborted
+    after training had finished ("terminate called without an active exception", exit -6; one
+    fresh-clone CI run of tests/harden/test_accelerate.py)."""
+    import sys
+
+    dist = sys.modules.get("torch.distributed")
+    if dist is not None and dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 if __name__ == "__main__":
