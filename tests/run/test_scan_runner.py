@@ -229,3 +229,26 @@ def test_enospc_writing_the_run_files_is_one_disk_full_error(
         monkeypatch.setattr(Path, "write_text", no_space)  # config.yaml is the first file written
         with pytest.raises(SafeforgeError, match=r"disk full.*--resume"):
             scan(cfg, progress=False)
+
+
+def test_the_wal_is_checkpointed_while_generating_and_gone_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer's checkpoint thread copies the WAL into the database while the scan runs (so
+    the closing connection has little left to sync) and nothing but the store is left after."""
+    import safeforge.run.store as store_module
+
+    monkeypatch.setattr(store_module, "CHECKPOINT_EVERY", 0.02)
+    seen: list[int] = []
+
+    def responder(req: ChatRequest) -> str:
+        db_file = tmp_path / "run" / "run.sqlite"
+        if db_file.is_file():  # the database file itself, not the WAL beside it
+            seen.append(db_file.stat().st_size)
+        return echo(req)
+
+    with serve(responder, latency_s=0.01) as url:
+        run = scan(_config(tmp_path, url, n=300, concurrency=4), progress=False)
+    assert run.counts() == (300, 300)
+    assert len(set(seen)) > 2, "the database file did not grow while the scan was writing"
+    assert sorted(p.name for p in run.dir.iterdir() if p.name.startswith("run.sqlite")) == ["run.sqlite"]

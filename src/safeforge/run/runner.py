@@ -80,25 +80,28 @@ async def scan_async(config: ScanConfig, *, progress: bool | None = None) -> Run
         done = _check_resume(config, plan, meta)
         fresh = not store_path(config.run_dir).is_file()
         online: OnlineJudging | None = None
-        if done < plan.n:
-            target = create_target(config.target, config.target_options())
-            try:
-                writer = AttemptWriter(config.run_dir, meta)
-                judges = config.judges if fresh else []  # a resumed run is judged from the store
-                online = OnlineJudging(judges, writer, report=config.report) if judges else None
-                todo = _todo(plan, None if fresh else store_path(config.run_dir))
-                counts = (plan.n, done)
-                await _generate_async(
-                    target, todo, counts, writer, _progress(progress), config.concurrency, online
-                )
-            finally:
-                await target.aclose()
-        run = Run(config.run_dir, config)
-        if store_path(run.dir).is_file():
-            judged = online is not None and online.complete  # every committed attempt, online
-            added = 0 if judged else await judge_run_async(run, config.judges)
-            if config.report:
-                _write_report(run, online if not added else None)
+        writer = AttemptWriter(config.run_dir, meta)
+        try:
+            if done < plan.n:
+                target = create_target(config.target, config.target_options())
+                try:
+                    judges = config.judges if fresh else []  # a resumed run is judged from the store
+                    online = OnlineJudging(judges, writer, report=config.report) if judges else None
+                    todo = _todo(plan, None if fresh else store_path(config.run_dir))
+                    counts = (plan.n, done)
+                    await _generate_async(
+                        target, todo, counts, writer, _progress(progress), config.concurrency, online
+                    )
+                finally:
+                    await target.aclose()
+            run = Run(config.run_dir, config)
+            if store_path(run.dir).is_file():
+                judged = online is not None and online.complete  # every committed attempt, online
+                added = 0 if judged else await judge_run_async(run, config.judges)
+                if config.report:
+                    _write_report(run, online if not added else None)
+        finally:
+            writer.wait_closed()  # the store's last checkpoint ran beside the report
     return run
 
 

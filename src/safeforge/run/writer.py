@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 
 from safeforge.records import Attempt, Verdict
-from safeforge.run.store import Store, store_path
+from safeforge.run.store import Checkpointer, Store, store_path
 
 Rows = Sequence[tuple[int, Attempt]]
 """``(seq, attempt)`` pairs: ``seq`` is the probe's position in the run."""
@@ -46,6 +46,7 @@ class AttemptWriter:
         self.run_dir = run_dir
         self.meta = meta
         self.store: Store | None = None
+        self._checkpointer: Checkpointer | None = None
         self.on_commit: list[Callable[[Rows], object]] = []
         self._pending: list[tuple[int, Attempt]] = []
         self._waiters: list[asyncio.Future[None]] = []
@@ -91,6 +92,8 @@ class AttemptWriter:
             write_config_yaml(self.run_dir, self.meta)
             self.store = Store(store_path(self.run_dir), create=True)
         self.store.put_attempts(rows, self.meta if first else None)
+        if first:  # the store now exists in WAL mode with its schema
+            self._checkpointer = Checkpointer(self.store.path)
         for callback in self.on_commit:
             callback(rows)
 
@@ -107,10 +110,19 @@ class AttemptWriter:
             self.store.add_verdicts(verdicts)
 
     def close(self) -> None:
-        """Commit what is still pending (a group whose callback never ran) and close the store."""
+        """Commit what is still pending (a group whose callback never ran) and close the store;
+        its last checkpoint goes on beside whatever comes next, until :meth:`wait_closed`."""
         try:
             self.flush()
         finally:
+            if self._checkpointer is not None:
+                self._checkpointer.finish()
             if self.store is not None:
                 self.store.close()
                 self.store = None
+
+    def wait_closed(self) -> None:
+        """Wait for the store's last checkpoint (after :meth:`close`)."""
+        if self._checkpointer is not None:
+            self._checkpointer.wait()
+            self._checkpointer = None
