@@ -113,6 +113,7 @@ def environment() -> Environment:
     return env
 
 
+@functools.cache
 def _css() -> tuple[Markup, str]:
     """The stylesheet and the CSP that allows exactly it (by SHA-256) and nothing else."""
     css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
@@ -124,6 +125,7 @@ def _css() -> tuple[Markup, str]:
     return Markup(css), csp
 
 
+@functools.cache
 def _version() -> str:
     try:
         return version("safeforge")
@@ -143,12 +145,19 @@ def render_page(template: str, title: str, **context: object) -> str:
 
 _page = render_page
 RUN_TEMPLATE = "report.html.j2"
+_RUN_PARTS = ("_base.html.j2", "_macros.html.j2")
+"""What ``RUN_TEMPLATE`` extends and imports (Jinja compiles those when it first renders)."""
 
 
 def warm() -> None:
-    """Compile the run report's template now (a scan calls this on its judging thread, so the
-    report written when the last answer arrives does not wait for Jinja's compiler)."""
-    environment().get_template(RUN_TEMPLATE)
+    """Compile the run report's template and read what every page shows (the version, the
+    judges' validation figures) now: a scan calls this on its judging thread, so the report
+    written when the last answer arrives waits for neither Jinja's compiler nor the files."""
+    for name in (RUN_TEMPLATE, *_RUN_PARTS):
+        environment().get_template(name)
+    _css()
+    _version()
+    judge_validation()
 
 
 @dataclass(frozen=True)

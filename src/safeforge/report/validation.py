@@ -8,6 +8,7 @@ lay out. Absent figures are not an error: the report says they are missing.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 from dataclasses import dataclass, field
@@ -68,8 +69,9 @@ def parse_markdown(text: str) -> list[Block]:
     return blocks
 
 
-def judge_validation() -> list[Block] | None:
-    """The judges' validation figures as blocks, or ``None`` when the judges publish none."""
+def judge_validation() -> tuple[Block, ...] | None:
+    """The judges' validation figures as blocks, or ``None`` when the judges publish none (each
+    text is parsed once per process: a scan does it on its judging thread, before its report)."""
     text: str | None = None
     try:
         module = importlib.import_module("safeforge.judges")
@@ -80,4 +82,9 @@ def judge_validation() -> list[Block] | None:
     path = JUDGES_DIR / "VALIDATION.md"
     if text is None and path.is_file():
         text = path.read_text(encoding="utf-8")
-    return parse_markdown(text) if text else None
+    return _parsed(text) if text else None
+
+
+@functools.cache
+def _parsed(text: str) -> tuple[Block, ...]:
+    return tuple(parse_markdown(text))
