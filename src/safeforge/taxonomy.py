@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 
 
 class Framework(StrEnum):
@@ -128,8 +129,9 @@ class Taxonomy:
         if not self.owasp:
             raise ValueError("a taxonomy needs at least one OWASP Top 10 for LLM Applications id")
 
-    @property
+    @cached_property
     def ids(self) -> tuple[str, ...]:
+        """Every id, OWASP first (computed once: each probe a loader makes reads it)."""
         return merge(self.owasp, self.nist, self.atlas)
 
     def __add__(self, other: Taxonomy) -> Taxonomy:

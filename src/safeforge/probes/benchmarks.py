@@ -84,9 +84,11 @@ def make_probe(
     meta: dict[str, str] | None = None,
     tags: tuple[str, ...] = (),
     taxonomy: Taxonomy = DIRECT_REQUEST,
+    family: str | None = None,
 ) -> Probe:
     """One benchmark probe; an empty prompt is a user-fixable error naming the row. Rows are
-    plain requests (``DIRECT_REQUEST``'s ids) unless the format says otherwise."""
+    plain requests (``DIRECT_REQUEST``'s ids) unless the format says otherwise; the family is
+    the format unless given."""
     text = prompt.strip()
     if not text:
         raise SafeforgeError(f"{src.origin}: row {row_no} has an empty prompt; fill it in or delete the row")
@@ -94,7 +96,7 @@ def make_probe(
     return Probe(
         id=pid,
         intent_id=group or pid,
-        family=fmt,
+        family=family or fmt,
         messages=(Message(role="user", content=text),),
         expected=expected,
         group_id=group or pid,

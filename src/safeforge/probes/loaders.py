@@ -235,10 +235,8 @@ def _generic_probe(row: Row, i: int, src: Source, family: str, col: Mapping[str,
     ident = row.get(col["id"]) or hashlib.sha1(prompt.encode()).hexdigest()[:12]
     # a recorded answer travels in meta so ``replay:`` can score logged transcripts
     meta = {"response": row[col["response"]]} if col["response"] in row else None
-    probe = make_probe(
-        src, src.name, ident, i, prompt, expected, category=row.get(col["category"], ""), meta=meta
-    )
-    return probe if family == src.name else probe.model_copy(update={"family": family})
+    category = row.get(col["category"], "")
+    return make_probe(src, src.name, ident, i, prompt, expected, category=category, meta=meta, family=family)
 
 
 def parse_spec(spec: str) -> tuple[str | None, str, dict[str, str]]:
