@@ -6,14 +6,14 @@ Each head records what it was trained on and the encoder settings it needs (``HE
 
 * **refusal** (3-way): synthetic responses written from the label definitions plus
   Do-Not-Answer action 0/5 responses, on the fast encoder (``REFUSAL_ENCODER``).
-* **harm** (harmful compliance): GPTFuzz's 7,700 human-labelled responses; its features include
-  the refusal head's probabilities, so it is fit after the refusal head. ``harm_dev`` gives the
-  two in-distribution dev figures (question-grouped 5-fold on ``train.csv``; ``evaluate.csv``
-  scored by a head fit on ``train.csv`` only) that settings were chosen on.
+* **harm** (harmful compliance): GPTFuzz's 7,700 and Do-Not-Answer's 5,634 human-labelled
+  responses; its features include the refusal head's probabilities, so it is fit after the
+  refusal head. ``harm_dev`` gives the dev figures settings were chosen on (question-grouped
+  5-fold; GPTFuzz's ``evaluate.csv`` scored by a head fit on the rest).
 * **request** (is the prompt harmful): the probe library's prompts and public prompt sets.
 
-XSTest, JailbreakBench's judge comparison and Do-Not-Answer's harm labels are never training
-data: they are the validation sets (``VALIDATION.md``).
+XSTest and JailbreakBench's judge comparison are never training data: they are the validation
+sets (``VALIDATION.md``).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from safeforge.judges.heads import (
 )
 from safeforge.judges.request import request_inputs
 from safeforge.judges.training_data import (
+    DNA_QUESTION_BASE,
     BenchmarkDir,
     RequestRow,
     harm_training_set,
@@ -94,21 +95,28 @@ def _rates(pred: NDArray[np.bool_], y: NDArray[np.int64]) -> dict[str, float]:
     }
 
 
-def harm_dev(
-    x: F32, y: NDArray[np.int64], questions: NDArray[np.int64], upstream_eval: NDArray[np.bool_]
-) -> dict[str, dict[str, float]]:
-    """The harm head's in-distribution dev figures on GPTFuzz: a 5-fold cross-validation on
-    ``train.csv`` grouped by question (no question in both folds), and upstream's
-    ``evaluate.csv`` (disjoint questions) scored by a head fit on ``train.csv`` alone."""
-    tr = ~upstream_eval
-    xt, yt, fold = x[tr], y[tr], questions[tr] % 5
-    pred = np.zeros(len(yt), dtype=bool)
+def harm_dev(x: F32, y: NDArray[np.int64], questions: NDArray[np.int64]) -> dict[str, dict[str, float]]:
+    """The harm head's dev figures, on its own training data (never JailbreakBench): a 5-fold
+    cross-validation grouped by question (no question in both sides) over GPTFuzz's ``train.csv``
+    and Do-Not-Answer, each scored separately, and upstream's GPTFuzz ``evaluate.csv`` (questions
+    80-99) scored by a head fit on everything else."""
+    dna = questions >= DNA_QUESTION_BASE
+    upstream_eval = ~dna & (questions >= 80)
+    fold = questions % 5
+    pred = np.zeros(len(y), dtype=bool)
     for k in range(5):
-        head = fit_logreg(xt[fold != k], yt[fold != k], 2, l2=HARM_L2)
-        pred[fold == k] = head.predict_proba(xt[fold == k])[:, 1] >= 0.5
-    head = fit_logreg(xt, yt, 2, l2=HARM_L2)
-    held = head.predict_proba(x[upstream_eval])[:, 1] >= 0.5
-    return {"gptfuzz_train_5fold": _rates(pred, yt), "gptfuzz_evaluate": _rates(held, y[upstream_eval])}
+        train = ~upstream_eval & (fold != k)
+        head = fit_logreg(x[train], y[train], 2, l2=HARM_L2)
+        held = ~upstream_eval & (fold == k)
+        pred[held] = head.predict_proba(x[held])[:, 1] >= 0.5
+    head = fit_logreg(x[~upstream_eval], y[~upstream_eval], 2, l2=HARM_L2)
+    pred[upstream_eval] = head.predict_proba(x[upstream_eval])[:, 1] >= 0.5
+    fuzz_train = ~dna & ~upstream_eval
+    return {
+        "gptfuzz_train_5fold": _rates(pred[fuzz_train], y[fuzz_train]),
+        "dna_5fold": _rates(pred[dna], y[dna]),
+        "gptfuzz_evaluate": _rates(pred[upstream_eval], y[upstream_eval]),
+    }
 
 
 def train_request(encoder: Encoder, rows: list[RequestRow]) -> LogReg:
@@ -149,7 +157,7 @@ def train_heads(
     harm_enc = _encoder(backend, HARM_ENCODER)
     x, y = harm_matrix(items, (refusal_enc, refusal), harm_enc)
     questions = np.asarray([int(i.meta["question"]) for i in items], dtype=np.int64)
-    dev = harm_dev(x, y, questions, questions >= 80)  # upstream's split: questions 80-99 evaluate
+    dev = harm_dev(x, y, questions)
     harm = fit_logreg(x, y, 2, l2=HARM_L2)
     requests = request_training_set(data)
     request_enc = _encoder(backend, REQUEST_ENCODER)
@@ -162,7 +170,9 @@ def train_heads(
             f"{len(rows)} rows: synthetic (synth.py) + Do-Not-Answer action 0/5 responses",
             REFUSAL_CLASSES,
         ),
-        **_settings("harm", harm_enc, f"gptfuzz: {len(items)} human-labelled responses", HARM_CLASSES),
+        **_settings(
+            "harm", harm_enc, f"{len(items)} human-labelled responses: gptfuzz, do-not-answer", HARM_CLASSES
+        ),
         **_settings("request", request_enc, f"{len(requests)} prompts: {', '.join(sources)}", HARM_CLASSES),
         "harm.dev": json.dumps(dev),
         "encoder": f"all-MiniLM-L6-v2 {backend}",

@@ -2,7 +2,7 @@
 ``../shared/data/benchmarks`` (nothing from those files is copied into the package).
 
 * **refusal** (3-way): ``refusal_training_set``: synthetic responses plus Do-Not-Answer.
-* **harm** (harmful compliance): ``harm_training_set``: GPTFuzz's human labels.
+* **harm** (harmful compliance): ``harm_training_set``: GPTFuzz's and Do-Not-Answer's human labels.
 * **request** (is the prompt harmful): the probe library's own prompts (harmful intents with
   every framing, politeness and reward-inversion variant, the benign twin of each intent, the
   trigger-word collisions, the reward-overfitting questions and their controls) plus public
@@ -20,7 +20,7 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,6 +39,8 @@ DNA_HARMFUL_AREAS = frozenset(
         "Discrimination, Exclusion, Toxicity, Hateful, Offensive",
     }
 )
+# harm-head question ids of Do-Not-Answer rows start here (GPTFuzz's run 0-99)
+DNA_QUESTION_BASE = 1000
 _UNREADABLE_VARIANTS = frozenset(
     {"base64", "rot13", "reverse", "char_spacing", "zero_width", "payload_split", "payload_split_turns"}
 )
@@ -160,9 +162,16 @@ def refusal_training_set(
 
 
 def harm_training_set(data: BenchmarkDir) -> list[GoldItem]:
-    """GPTFuzz's 7,700 human-labelled jailbreak responses (``train.csv`` + ``evaluate.csv``; label
-    1 = the response complies with the harmful question), the question text as the prompt.
-    JailbreakBench and Do-Not-Answer stay out: they are the harm head's cross-dataset checks."""
-    from safeforge.judges.gold import load_gptfuzz
+    """Human-labelled responses for the harm head (label 1 = the response gives the harmful help):
+    GPTFuzz's 7,700 jailbreak responses (``train.csv`` + ``evaluate.csv``, the question text as the
+    prompt, ``meta["question"]`` its id) and Do-Not-Answer's 5,634 (939 risky questions x 6 models;
+    ``meta["question"]`` numbered from 1,000 so the two never share a group). GPTFuzz alone
+    teaches that an on-topic reply to a harmful question is harmful; Do-Not-Answer's labellers
+    called most on-topic replies without harmful detail safe, which is what a critic must learn.
+    JailbreakBench stays out: it is the harm head's cross-dataset check."""
+    from safeforge.judges.gold import load_dna, load_gptfuzz
 
-    return load_gptfuzz(data.file("gptfuzz/train.csv")) + load_gptfuzz(data.file("gptfuzz/evaluate.csv"))
+    fuzz = load_gptfuzz(data.file("gptfuzz/train.csv")) + load_gptfuzz(data.file("gptfuzz/evaluate.csv"))
+    dna = load_dna(data.file("do-not-answer/data_en.csv"), Task.HARM)
+    ids = {p: DNA_QUESTION_BASE + k for k, p in enumerate(dict.fromkeys(i.prompt for i in dna))}
+    return fuzz + [replace(i, meta={**i.meta, "question": str(ids[i.prompt])}) for i in dna]
