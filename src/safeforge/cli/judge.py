@@ -234,7 +234,7 @@ def judge_train(
     backend: Annotated[str, typer.Option(help="Encoder backend: onnx (int8), onnx-fp32 or torch")] = "onnx",
     seed: Annotated[int, typer.Option(help="Seed for the synthetic data and the fits")] = 0,
 ) -> None:
-    """Reproduce the refusal, harm and request heads from data (see safeforge/judges/train.py)."""
+    """Rebuild the refusal, harm and request heads from data (see safeforge/judges/train.py)."""
     from safeforge.judges.heads import HEADS_PATH
     from safeforge.judges.train import train_heads
     from safeforge.judges.training_data import BenchmarkDir
