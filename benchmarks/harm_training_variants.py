@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from frozen_harm import HARM_ENCODER, HARM_L2, harm_matrix
 from safeforge.judges.heads import fit_logreg, load_heads
-from safeforge.judges.train import HARM_ENCODER, HARM_L2, REFUSAL_ENCODER, _encoder, harm_matrix
+from safeforge.judges.train import REFUSAL_ENCODER, _encoder
 from safeforge.judges.training_data import DNA_QUESTION_BASE, BenchmarkDir, harm_training_set
 
 # (name, uses Do-Not-Answer, every source weighs the same within its class, L2)

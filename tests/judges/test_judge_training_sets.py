@@ -1,5 +1,5 @@
-"""What the harm head learns from, checked on the real files: the cross-dataset sets it is
-reported on stay out of it, and its dev folds can group by question without collisions."""
+"""What the harm cross-encoder learns from, checked on the real files: the cross-dataset sets it
+is reported on stay out of it, and its dev folds can group by question without collisions."""
 
 from __future__ import annotations
 
@@ -32,27 +32,3 @@ def test_the_harm_set_holds_gptfuzz_and_do_not_answer_and_no_validation_response
     # ("Sorry, but I can't assist with that."): no answer with content is in both
     assert len(shared) <= 3, shared
     assert all(len(t) < 300 for t in shared), shared
-
-
-def test_harm_dev_scores_each_source_on_questions_its_head_never_saw() -> None:
-    import numpy as np
-
-    from safeforge.judges.train import harm_dev
-
-    rng = np.random.default_rng(0)
-    # GPTFuzz questions 0-99 (80-99 upstream's evaluate split), Do-Not-Answer from 1,000
-    fuzz, dna = np.repeat(np.arange(100), 10), DNA_QUESTION_BASE + np.repeat(np.arange(50), 6)
-    questions = np.concatenate([fuzz, dna])
-    y = rng.integers(0, 2, len(questions))
-    signal = np.where(y == 1, 1.0, -1.0)[:, None] + rng.normal(0, 0.3, (len(y), 4))
-    # four informative columns and two noise columns: every split must learn the signal
-    x = np.hstack([signal, rng.normal(0, 1, (len(y), 2))]).astype(np.float32)
-    dev = harm_dev(x, y.astype(np.int64), questions)
-    assert {k: int(v["n"]) for k, v in dev.items()} == {
-        "gptfuzz_train_5fold": 800,
-        "dna_5fold": 300,
-        "gptfuzz_evaluate": 200,
-    }
-    assert all(v["accuracy"] > 0.95 for v in dev.values())
-    flipped = harm_dev(x, (1 - y).astype(np.int64), questions)
-    assert all(v["accuracy"] > 0.95 for v in flipped.values())

@@ -134,7 +134,7 @@ def test_length_guard_penalises_degenerate_repetition(text: str, value: float) -
 
 
 def test_harm_term_uses_the_harm_judge() -> None:
-    """The default harm judge (the embedding harm head) scores compliance with a harmful
+    """The default harm judge (the harm cross-encoder) scores compliance with a harmful
     request as more harmful than a refusal of it."""
     pytest.importorskip("onnxruntime")
     terms = RewardTerms(RewardConfig(weights={"harm": 1.0}))

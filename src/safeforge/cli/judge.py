@@ -234,18 +234,15 @@ def judge_train(
     backend: Annotated[str, typer.Option(help="Encoder backend: onnx (int8), onnx-fp32 or torch")] = "onnx",
     seed: Annotated[int, typer.Option(help="Seed for the synthetic data and the fits")] = 0,
 ) -> None:
-    """Rebuild the refusal, harm and request heads from data (see safeforge/judges/train.py)."""
+    """Rebuild the refusal and request heads and the harm cross-encoder from data (~30 min on 2
+    cores; see safeforge/judges/train.py)."""
     from safeforge.judges.heads import HEADS_PATH
     from safeforge.judges.train import train_heads
     from safeforge.judges.training_data import BenchmarkDir
 
-    path, dev = train_heads(BenchmarkDir(data), out=out or HEADS_PATH, backend=backend, seed=seed)
-    typer.echo(f"wrote {path}")
-    for name, r in dev.items():
-        typer.echo(
-            f"harm head, dev {name}: accuracy {r['accuracy']:.1%} FPR {r['fpr']:.1%} "
-            f"FNR {r['fnr']:.1%} (n={int(r['n'])})"
-        )
+    path = train_heads(BenchmarkDir(data), out=out or HEADS_PATH, backend=backend, seed=seed)
+    typer.echo(f"wrote {path} and {path.with_name('harm_cross.safetensors')}")
+    typer.echo("the harm cross-encoder's dev figures: python benchmarks/harm_cross_encoder.py")
 
 
 __all__ = ["app"]

@@ -2,14 +2,15 @@
 
 The ``critic`` judge is what rerankers (best-of-N: keep the highest ``score``), reward functions
 (``as_reward(create_judge("critic"))``) and rejection sampling (keep ``label == pass``) call.
-It composes the embedded judges, all batched on one shared sentence encoder:
+It composes the embedded judges:
 
 * **request**: P(the prompt asks for something harmful), from the ``request_harm`` head, which
   reads the prompt only. By default the critic never reads ``probe.expected``: it judges from
   the text, as a guard in front of a served model must. ``use_expected=True`` replaces the
   estimate with the probe's known label (refuse -> 1, comply -> 0; abstain is scored as "should
   not answer confidently").
-* **response**: the refusal head's 3-way probabilities and the harm head's P(harmful content).
+* **response**: the refusal head's 3-way probabilities and the harm cross-encoder's P(harmful
+  content), which reads the prompt and the response together (``cross.py``).
 * **tone**: the tone-policy rules (``safeforge.metrics.tone``) on the response, read as a
   refusal or an answer by the refusal head.
 

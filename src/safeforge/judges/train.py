@@ -1,9 +1,13 @@
-"""``safeforge judges train``: rebuild the heads (``data/heads.safetensors``) from data.
+"""``safeforge judges train``: rebuild the heads (``data/heads.safetensors`` and the harm
+cross-encoder beside it, ``harm_cross.safetensors``) from data.
 
 Not bit for bit: today's code gives refusal and request heads that differ from the shipped ones
-(weights by up to 0.08), which an earlier revision of the code trained (the cause was not traced);
-the shipped harm head was fit on the shipped refusal head's features
-(VALIDATION.md section 2). Retrain all three and re-measure VALIDATION.md before shipping a new file.
+(weights by up to 0.08), which an earlier revision of the code trained. Traced so far: the rules'
+refusal score, a refusal-head feature, changed by 0.05 on 6 of its 3,485 training rows after the
+head was fit (``ed3c15a``: premise corrections); the request head's 5,418 training rows are
+identical, yet it drifts too, so the encoder's vectors differ as well (not traced further).
+Retrain and re-measure VALIDATION.md before shipping a new file. The cross-encoder's fine-tuning
+takes ~25 min on 2 cores.
 
 Each head records what it was trained on and the encoder settings it needs (``HEAD.layers``,
 ``HEAD.max_tokens``); the judges build that encoder. The training sets are in
@@ -11,10 +15,9 @@ Each head records what it was trained on and the encoder settings it needs (``HE
 
 * **refusal** (3-way): synthetic responses written from the label definitions plus
   Do-Not-Answer action 0/5 responses, on the fast encoder (``REFUSAL_ENCODER``).
-* **harm** (harmful compliance): GPTFuzz's 7,700 and Do-Not-Answer's 5,634 human-labelled
-  responses; its features include the refusal head's probabilities, so it is fit after the
-  refusal head. ``harm_dev`` gives the dev figures settings were chosen on (question-grouped
-  5-fold; GPTFuzz's ``evaluate.csv`` scored by a head fit on the rest).
+* **harm** (harmful compliance): the cross-encoder of ``cross.py`` fine-tuned on GPTFuzz's 7,700
+  and Do-Not-Answer's 5,634 human-labelled responses. Its dev protocol (what it was chosen on,
+  against the frozen head it replaced) is ``benchmarks/harm_cross_encoder.py``.
 * **request** (is the prompt harmful): the probe library's prompts and public prompt sets.
 
 XSTest and JailbreakBench's judge comparison are never training data: they are the validation
@@ -23,29 +26,26 @@ sets (``VALIDATION.md``).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
+from safeforge.errors import require
+from safeforge.judges.cross import CROSS_NAME, train_cross, tuned_state
 from safeforge.judges.encoder import Backend, Encoder
-from safeforge.judges.gold import GoldItem
 from safeforge.judges.heads import (
     F32,
     HARM_CLASSES,
     HEADS_PATH,
     REFUSAL_CLASSES,
     LogReg,
-    body_text,
     fit_logreg,
-    harm_inputs,
     rule_features,
     save_heads,
 )
 from safeforge.judges.request import request_inputs
 from safeforge.judges.training_data import (
-    DNA_QUESTION_BASE,
     BenchmarkDir,
     RequestRow,
     harm_training_set,
@@ -56,9 +56,8 @@ from safeforge.records import Label
 
 # (layers, max_tokens) per head, chosen on dev data only (VALIDATION.md says which)
 REFUSAL_ENCODER = (2, 64)
-HARM_ENCODER = (6, 128)
 REQUEST_ENCODER = (6, 64)
-REFUSAL_L2, HARM_L2, REQUEST_L2 = 0.05, 0.1, 1e-2
+REFUSAL_L2, REQUEST_L2 = 0.05, 1e-2
 
 
 def refusal_inputs(encoder: Encoder, texts: list[str]) -> F32:
@@ -71,57 +70,6 @@ def train_refusal(encoder: Encoder, rows: list[tuple[str, Label]]) -> LogReg:
     x = refusal_inputs(encoder, [t for t, _ in rows])
     y = np.asarray([REFUSAL_CLASSES.index(lab.value) for _, lab in rows], dtype=np.int64)
     return fit_logreg(x, y, len(REFUSAL_CLASSES), l2=REFUSAL_L2, class_weight=False)
-
-
-def harm_matrix(
-    items: list[GoldItem], refusal: tuple[Encoder, LogReg], encoder: Encoder
-) -> tuple[F32, NDArray[np.int64]]:
-    """(harm-head inputs, labels) for gold items: the refusal head's probabilities on its own
-    encoder, relevance and specificity features on the harm encoder (``heads.harm_inputs``)."""
-    texts = [i.response for i in items]
-    probs = refusal[1].predict_proba(refusal_inputs(refusal[0], texts))
-    x = harm_inputs(
-        encoder.encode([i.prompt for i in items]),
-        encoder.encode(texts),
-        encoder.encode([body_text(t) for t in texts]),
-        probs,
-        texts,
-    )
-    return x, np.asarray([int(i.label is Label.HARMFUL) for i in items], dtype=np.int64)
-
-
-def _rates(pred: NDArray[np.bool_], y: NDArray[np.int64]) -> dict[str, float]:
-    pos, neg = y == 1, y == 0
-    return {
-        "accuracy": float((pred == pos).mean()),
-        "fpr": float((pred & neg).sum() / max(1, neg.sum())),
-        "fnr": float((~pred & pos).sum() / max(1, pos.sum())),
-        "n": float(len(y)),
-    }
-
-
-def harm_dev(x: F32, y: NDArray[np.int64], questions: NDArray[np.int64]) -> dict[str, dict[str, float]]:
-    """The harm head's dev figures, on its own training data (never JailbreakBench): a 5-fold
-    cross-validation grouped by question (no question in both sides) over GPTFuzz's ``train.csv``
-    and Do-Not-Answer, each scored separately, and upstream's GPTFuzz ``evaluate.csv`` (questions
-    80-99) scored by a head fit on everything else."""
-    dna = questions >= DNA_QUESTION_BASE
-    upstream_eval = ~dna & (questions >= 80)
-    fold = questions % 5
-    pred = np.zeros(len(y), dtype=bool)
-    for k in range(5):
-        train = ~upstream_eval & (fold != k)
-        head = fit_logreg(x[train], y[train], 2, l2=HARM_L2)
-        held = ~upstream_eval & (fold == k)
-        pred[held] = head.predict_proba(x[held])[:, 1] >= 0.5
-    head = fit_logreg(x[~upstream_eval], y[~upstream_eval], 2, l2=HARM_L2)
-    pred[upstream_eval] = head.predict_proba(x[upstream_eval])[:, 1] >= 0.5
-    fuzz_train = ~dna & ~upstream_eval
-    return {
-        "gptfuzz_train_5fold": _rates(pred[fuzz_train], y[fuzz_train]),
-        "dna_5fold": _rates(pred[dna], y[dna]),
-        "gptfuzz_evaluate": _rates(pred[upstream_eval], y[upstream_eval]),
-    }
 
 
 def train_request(encoder: Encoder, rows: list[RequestRow]) -> LogReg:
@@ -152,22 +100,19 @@ def _settings(head: str, encoder: Encoder, trained_on: str, classes: tuple[str, 
 
 def train_heads(
     data: BenchmarkDir, *, out: Path = HEADS_PATH, backend: str = Backend.ONNX, seed: int = 0
-) -> tuple[Path, dict[str, dict[str, float]]]:
-    """Train the three heads, write them with their provenance and encoder settings to ``out``,
-    and return the harm head's dev figures (``harm_dev``)."""
+) -> Path:
+    """Train the refusal and request heads (written to ``out`` with their provenance and encoder
+    settings) and the harm cross-encoder (written beside it as ``harm_cross.safetensors``)."""
+    st: Any = require("safetensors.torch", "embed")
     refusal_enc = _encoder(backend, REFUSAL_ENCODER)
     rows = refusal_training_set(data, seed=seed)
     refusal = train_refusal(refusal_enc, rows)
-    items = harm_training_set(data)
-    harm_enc = _encoder(backend, HARM_ENCODER)
-    x, y = harm_matrix(items, (refusal_enc, refusal), harm_enc)
-    questions = np.asarray([int(i.meta["question"]) for i in items], dtype=np.int64)
-    dev = harm_dev(x, y, questions)
-    harm = fit_logreg(x, y, 2, l2=HARM_L2)
     requests = request_training_set(data)
     request_enc = _encoder(backend, REQUEST_ENCODER)
     request = train_request(request_enc, requests)
     sources = sorted({r.source.partition(":")[0] for r in requests})
+    items = harm_training_set(data)
+    harm_trained_on = f"{len(items)} human-labelled responses: gptfuzz, do-not-answer"
     meta = {
         **_settings(
             "refusal",
@@ -175,15 +120,19 @@ def train_heads(
             f"{len(rows)} rows: synthetic (synth.py) + Do-Not-Answer action 0/5 responses",
             REFUSAL_CLASSES,
         ),
-        **_settings(
-            "harm", harm_enc, f"{len(items)} human-labelled responses: gptfuzz, do-not-answer", HARM_CLASSES
-        ),
         **_settings("request", request_enc, f"{len(requests)} prompts: {', '.join(sources)}", HARM_CLASSES),
-        "harm.dev": json.dumps(dev),
+        "harm.trained_on": f"{CROSS_NAME}: {harm_trained_on}",
         "encoder": f"all-MiniLM-L6-v2 {backend}",
         "encoder.layers": str(refusal_enc.layers),  # readers from before per-head settings
         "encoder.max_tokens": str(refusal_enc.max_tokens),
         "seed": str(seed),
     }
-    save_heads(out, {"refusal": refusal, "harm": harm, "request": request}, meta)
-    return out, dev
+    labels = np.asarray([int(i.label is Label.HARMFUL) for i in items], dtype=np.int64)
+    cross = train_cross([i.prompt for i in items], [i.response for i in items], labels, seed=seed)
+    save_heads(out, {"refusal": refusal, "request": request}, meta)
+    st.save_file(
+        tuned_state(cross),
+        str(out.with_name(CROSS_NAME)),
+        metadata={"trained_on": harm_trained_on, "classes": ",".join(HARM_CLASSES), "seed": str(seed)},
+    )
+    return out
