@@ -14,7 +14,7 @@ compliance, half full/partial refusal). Stages:
   load on a shared machine hits them alike;
 * ``cascade``: rules, then the int8 encoder + head only where the rules are unsure, on two
   mixes: all 2,250 XSTest completions and JailbreakBench's 300 judged jailbreak responses;
-* ``request_harm`` (prompts only), ``embed_harm`` (the harm head on its own encoder) and the
+* ``request_harm`` (prompts only), ``embed_harm`` (the harm cross-encoder, one pass per pair) and the
   ``critic`` (request + refusal + harm + tone) on the same mixes.
 
 Usage: ``python benchmarks/judge_throughput.py [--data BENCHMARKS_DIR] [--n 512] [--threads 2]``.
