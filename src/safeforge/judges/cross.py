@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from safeforge.errors import SafeforgeError, require
-from safeforge.judges.encoder import _LOCK, DIM, _quantize, cache_dir, load_model, model_dir
+from safeforge.judges.encoder import _LOCK, DIM, _quantize, cache_dir, export_module, load_model, model_dir
 
 CROSS_NAME = "harm_cross.safetensors"  # beside the heads file it was trained with
 CROSS_PATH = Path(__file__).parent / "data" / CROSS_NAME
@@ -113,30 +113,13 @@ def tuned_state(model: Any) -> dict[str, Any]:
 def cross_onnx(weights: Path, *, int8: bool = True) -> Path:
     """The ONNX cross-encoder for ``weights`` (int8 = dynamically quantised weights), exported on
     first use and cached."""
-    torch: Any = require("torch", "embed")
     require("onnx", "embed")
     digest = hashlib.sha1(weights.read_bytes()).hexdigest()[:12]
     base = cache_dir() / f"harm-cross-{digest}"
     fp32, q8 = base.with_suffix(".fp32.onnx"), base.with_suffix(".int8.onnx")
     with _LOCK:
         if not fp32.exists():
-            dummy = torch.ones(2, 16, dtype=torch.long)
-            tmp = fp32.with_suffix(".tmp.onnx")
-            torch.onnx.export(
-                cross_model(weights),
-                (dummy, dummy),
-                str(tmp),
-                input_names=["input_ids", "attention_mask"],
-                output_names=["p_harmful"],
-                dynamic_axes={
-                    "input_ids": {0: "b", 1: "s"},
-                    "attention_mask": {0: "b", 1: "s"},
-                    "p_harmful": {0: "b"},
-                },
-                opset_version=17,
-                dynamo=False,
-            )
-            tmp.replace(fp32)
+            export_module(cross_model(weights), fp32, "p_harmful")
         if int8 and not q8.exists():
             _quantize(fp32, q8)
     return q8 if int8 else fp32

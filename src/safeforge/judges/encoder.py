@@ -91,15 +91,23 @@ def _export_onnx(mdir: Path, out: Path, layers: int) -> None:
             pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(pooled, dim=-1)
 
+    export_module(_Pooled(base), out, "embedding")
+
+
+def export_module(module: Any, out: Path, output: str) -> None:
+    """Export a ``(input_ids, attention_mask) -> output`` module to ONNX (TorchScript exporter),
+    through a temporary file named for this process, so two processes exporting at once (two
+    scans on a fresh machine) cannot interleave their writes; the rename is atomic."""
+    torch: Any = require("torch", "embed")
     dummy = torch.ones(2, 16, dtype=torch.long)
-    tmp = out.with_suffix(".tmp.onnx")
-    axes = {"input_ids": {0: "b", 1: "s"}, "attention_mask": {0: "b", 1: "s"}, "embedding": {0: "b"}}
+    tmp = out.with_suffix(f".{os.getpid()}.tmp.onnx")
+    axes = {"input_ids": {0: "b", 1: "s"}, "attention_mask": {0: "b", 1: "s"}, output: {0: "b"}}
     torch.onnx.export(
-        _Pooled(base),
+        module,
         (dummy, dummy),
         str(tmp),
         input_names=["input_ids", "attention_mask"],
-        output_names=["embedding"],
+        output_names=[output],
         dynamic_axes=axes,
         opset_version=17,
         dynamo=False,
@@ -113,11 +121,11 @@ def _quantize(fp32: Path, out: Path) -> None:
     onnx: Any = require("onnx", "embed")
     optimizer: Any = require("onnxruntime.transformers.optimizer", "embed")
     quant: Any = require("onnxruntime.quantization", "embed")
-    fused = out.with_suffix(".fused.onnx")
+    fused = out.with_suffix(f".{os.getpid()}.fused.onnx")
     optimizer.optimize_model(
         str(fp32), model_type="bert", num_heads=12, hidden_size=DIM, opt_level=1
     ).save_model_to_file(str(fused))
-    tmp = out.with_suffix(".tmp.onnx")
+    tmp = out.with_suffix(f".{os.getpid()}.tmp.onnx")
     quant.quantize_dynamic(
         str(fused),
         str(tmp),
