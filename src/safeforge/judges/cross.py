@@ -26,7 +26,18 @@ import numpy as np
 from numpy.typing import NDArray
 
 from safeforge.errors import SafeforgeError, require
-from safeforge.judges.encoder import _LOCK, DIM, _quantize, cache_dir, export_module, load_model, model_dir
+from safeforge.judges.encoder import (
+    _LOCK,
+    DIM,
+    Runner,
+    _quantize,
+    cache_dir,
+    export_module,
+    load_model,
+    model_dir,
+    onnx_runner,
+    padded,
+)
 
 CROSS_NAME = "harm_cross.safetensors"  # beside the heads file it was trained with
 CROSS_PATH = Path(__file__).parent / "data" / CROSS_NAME
@@ -36,10 +47,11 @@ F32 = NDArray[np.float32]
 
 
 def tokenizer() -> Any:
-    """The package's fast tokenizer with no truncation (pairs are cut by ``pair_ids``)."""
+    """The package's fast tokenizer; each segment is cut at ``MAX_TOKENS`` (more can never be
+    used, so long responses are not tokenized to the end) and ``pair_ids`` cuts the pair."""
     tokenizers: Any = require("tokenizers", "embed")
     tok = tokenizers.Tokenizer.from_file(str(model_dir() / "tokenizer.json"))
-    tok.no_truncation()
+    tok.enable_truncation(max_length=MAX_TOKENS)
     tok.no_padding()
     return tok
 
@@ -55,16 +67,6 @@ def pair_ids(tok: Any, questions: Sequence[str], responses: Sequence[str]) -> li
         qi = q.ids[:QUESTION_TOKENS]
         rows.append([cls, *qi, sep, *r.ids[: MAX_TOKENS - len(qi) - 3], sep])
     return rows
-
-
-def padded(rows: Sequence[list[int]]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    width = max(len(r) for r in rows)
-    ids = np.zeros((len(rows), width), dtype=np.int64)
-    mask = np.zeros((len(rows), width), dtype=np.int64)
-    for i, r in enumerate(rows):
-        ids[i, : len(r)] = r
-        mask[i, : len(r)] = 1
-    return ids, mask
 
 
 def cross_model(weights: Path | None) -> Any:
@@ -136,6 +138,7 @@ class PairScorer:
             )
         self.batch_size = batch_size
         self._tok = tokenizer()
+        self._run: Runner
         if backend == "torch":
             torch: Any = require("torch", "embed")
             model = cross_model(weights)
@@ -147,20 +150,7 @@ class PairScorer:
 
             self._run = run_torch
             return
-        ort: Any = require("onnxruntime", "embed")
-        opts = ort.SessionOptions()
-        opts.inter_op_num_threads = 1
-        path = cross_onnx(weights, int8=backend != "onnx-fp32")
-        try:
-            session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # a corrupt cache file: tell the user how to rebuild
-            raise SafeforgeError(f"cannot load cached encoder {path} ({exc}); delete it to rebuild") from exc
-
-        def run_onnx(ids: NDArray[np.int64], mask: NDArray[np.int64]) -> F32:
-            out: F32 = session.run(["p_harmful"], {"input_ids": ids, "attention_mask": mask})[0]
-            return out
-
-        self._run = run_onnx
+        self._run = onnx_runner(cross_onnx(weights, int8=backend != "onnx-fp32"), "p_harmful")
 
     def score(self, questions: Sequence[str], responses: Sequence[str]) -> F32:
         """P(harmful) per pair, in input order."""

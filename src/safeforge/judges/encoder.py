@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -151,6 +151,39 @@ def onnx_path(*, int8: bool = True, layers: int = LAYERS) -> Path:
     return q8 if int8 else fp32
 
 
+Runner = Callable[[NDArray[np.int64], NDArray[np.int64]], NDArray[np.float32]]
+
+
+def onnx_runner(path: Path, output: str, threads: int | None = None) -> Runner:
+    """``(input_ids, attention_mask) -> output`` through an ONNX Runtime session on the CPU."""
+    ort: Any = require("onnxruntime", "embed")
+    opts = ort.SessionOptions()
+    if threads:
+        opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    try:
+        session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # a corrupt cache file: tell the user how to rebuild
+        raise SafeforgeError(f"cannot load cached encoder {path} ({exc}); delete it to rebuild") from exc
+
+    def run(ids: NDArray[np.int64], mask: NDArray[np.int64]) -> NDArray[np.float32]:
+        result: NDArray[np.float32] = session.run([output], {"input_ids": ids, "attention_mask": mask})[0]
+        return result
+
+    return run
+
+
+def padded(rows: Sequence[Sequence[int]]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Token id rows -> (ids, attention mask), right-padded with 0 to the longest row."""
+    width = max(len(r) for r in rows)
+    ids = np.zeros((len(rows), width), dtype=np.int64)
+    mask = np.zeros((len(rows), width), dtype=np.int64)
+    for i, r in enumerate(rows):
+        ids[i, : len(r)] = r
+        mask[i, : len(r)] = 1
+    return ids, mask
+
+
 class Encoder:
     """Texts -> unit vectors, batched, length-sorted, truncated to ``max_tokens``."""
 
@@ -190,24 +223,8 @@ class Encoder:
                     return out
 
             return run_torch
-        ort: Any = require("onnxruntime", "embed")
-        opts = ort.SessionOptions()
-        if threads:
-            opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
         path = onnx_path(int8=self.backend is Backend.ONNX, layers=self.layers)
-        try:
-            session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # a corrupt cache file: tell the user how to rebuild
-            raise SafeforgeError(f"cannot load cached encoder {path} ({exc}); delete it to rebuild") from exc
-
-        def run_onnx(ids: NDArray[np.int64], mask: NDArray[np.int64]) -> NDArray[np.float32]:
-            out: NDArray[np.float32] = session.run(["embedding"], {"input_ids": ids, "attention_mask": mask})[
-                0
-            ]
-            return out
-
-        return run_onnx
+        return onnx_runner(path, "embedding", threads)
 
     def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """``(len(texts), 384)`` float32 unit vectors, in input order. Repeated texts are
@@ -223,14 +240,7 @@ class Encoder:
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         for start in range(0, len(order), self.batch_size):
             idx = order[start : start + self.batch_size]
-            width = max(len(encodings[i].ids) for i in idx)
-            ids = np.zeros((len(idx), width), dtype=np.int64)
-            mask = np.zeros((len(idx), width), dtype=np.int64)
-            for row, i in enumerate(idx):
-                seq = encodings[i].ids
-                ids[row, : len(seq)] = seq
-                mask[row, : len(seq)] = 1
-            out[idx] = self._run(ids, mask)
+            out[idx] = self._run(*padded([encodings[i].ids for i in idx]))
         return out
 
 
