@@ -6,12 +6,17 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
+import pytest
 from guard_builders import LECTURE, chat, get_async, post_async, running_guard
 
 from safeforge.records import Label, Task
 from safeforge.run import Run
+from safeforge.run.store import Store
 from safeforge.testing import COMPLIANCE, REFUSAL
 
 
@@ -47,6 +52,29 @@ def test_every_candidate_is_recorded_with_the_decision(tmp_path: Path) -> None:
             assert a.response == COMPLIANCE
     assert sorted(by_request.values()) == [["fail", "fail", "pass"]] * 2
     assert {a.probe.prompt for a in attempts} == {"one", "two"}
+
+
+def test_a_write_in_flight_when_the_guard_stops_still_lands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The periodic commit is slow (a busy disk); the guard stops while it is writing. The
+    # write used to be cancelled and race the store's close, losing its verdicts or its batch.
+    writing = threading.Event()
+    put_attempts = Store.put_attempts
+
+    def slow_put(self: Store, *args: Any, **kwargs: Any) -> None:
+        writing.set()
+        time.sleep(0.3)
+        put_attempts(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "put_attempts", slow_put)
+    with running_guard(tmp_path) as g:
+        status, _, _ = asyncio.run(post_async(g.url, chat("one")))
+        assert status == 200
+        assert writing.wait(timeout=10)
+    attempts = Run.open(tmp_path / "guard").attempts()
+    assert len(attempts) == 3
+    assert all(a.verdict(Task.CRITIC, "rerank") is not None for a in attempts)  # verdicts too
 
 
 def test_streams_the_chosen_answer_as_server_sent_events(tmp_path: Path) -> None:

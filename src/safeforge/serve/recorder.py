@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ class Recorder:
         self._store: Store | None = None
         self._seq = 0
         self._task: asyncio.Task[None] | None = None
+        self._closing = asyncio.Event()
         self._writer = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="safeforge-store"
         )
@@ -83,31 +85,40 @@ class Recorder:
         self.committed += len(rows)
 
     async def flush_async(self) -> None:
-        """Commit what is queued (on the writer thread) and wait for it."""
+        """Commit what is queued (on the writer thread) and wait for it. The write is shielded:
+        a caller cancelled mid-write does not cancel the batch, which still lands."""
         if not self._buffer:
             return
         batch, self._buffer = self._buffer, []
-        await asyncio.get_running_loop().run_in_executor(self._writer, self._write, batch)
+        write = self._writer.submit(self._write, batch)
+        await asyncio.shield(asyncio.wrap_future(write))
 
     def start(self) -> None:
         """Commit periodically on the running loop until :meth:`close_async`."""
         self._task = asyncio.get_running_loop().create_task(self._flush_periodically_async())
 
     async def _flush_periodically_async(self) -> None:
-        while True:
-            await asyncio.sleep(FLUSH_INTERVAL_S)
+        while not self._closing.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), FLUSH_INTERVAL_S)
             await self.flush_async()
 
+    def _close_store(self) -> None:
+        """On the writer thread, after every write queued before it: close the store."""
+        store, self._store = self._store, None
+        if store is not None:
+            store.close()
+
     async def close_async(self) -> None:
-        """Stop the periodic commits, commit the rest, close the store."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        """Let the periodic loop finish its write in flight and stop, commit the rest, close the
+        store. Nothing is cancelled mid-write (a cancelled write used to race the close and lose
+        its batch); a write that failed raises here instead of vanishing."""
         try:
+            if self._task is not None:
+                self._closing.set()
+                task, self._task = self._task, None
+                await task
             await self.flush_async()
         finally:
-            store, self._store = self._store, None
-            if store is not None:
-                await asyncio.get_running_loop().run_in_executor(self._writer, store.close)
+            await asyncio.wrap_future(self._writer.submit(self._close_store))
             self._writer.shutdown(wait=True)
