@@ -34,6 +34,8 @@ from safeforge.errors import SafeforgeError, require
 DIM = 384
 LAYERS = 2  # of MiniLM-L6's 6; the shipped heads record the count they were trained with
 MAX_TOKENS = 64
+PREFIX_CHARS_PER_TOKEN = 6
+"""Characters of a long text tokenized per kept token (English averages about 4.5 per token)."""
 _LOCK = threading.RLock()
 
 
@@ -236,12 +238,40 @@ class Encoder:
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         if not texts:
             return out
-        encodings = self._tok.encode_batch([t if t.strip() else "(empty)" for t in texts])
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        rows = self.token_ids([t if t.strip() else "(empty)" for t in texts])
+        order = sorted(range(len(texts)), key=lambda i: len(rows[i]))
         for start in range(0, len(order), self.batch_size):
             idx = order[start : start + self.batch_size]
-            out[idx] = self._run(*padded([encodings[i].ids for i in idx]))
+            out[idx] = self._run(*padded([rows[i] for i in idx]))
         return out
+
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Each text's token ids, cut at ``max_tokens``: exactly what tokenizing the whole text
+        and truncating gives, but only a prefix of a long text is tokenized (a 2,000-word answer
+        costs what 60 words do). The prefix's result stands when its last kept token ends
+        before the prefix's last whitespace: BERT's normaliser and word splitting are local to
+        a word, so only the word the cut runs through can differ, and it was not kept. Texts
+        whose prefix does not show that (few, very long words) are tokenized whole."""
+        cut = PREFIX_CHARS_PER_TOKEN * self.max_tokens
+        heads = [t[:cut] for t in texts]
+        encodings = self._tok.encode_batch(heads)
+        whole = [
+            i for i, t in enumerate(texts) if len(t) > cut and not _kept_before_cut(encodings[i], heads[i])
+        ]
+        for i, enc in zip(whole, self._tok.encode_batch([texts[i] for i in whole]), strict=True):
+            encodings[i] = enc
+        return [enc.ids for enc in encodings]
+
+
+def _kept_before_cut(encoding: Any, head: str) -> bool:
+    """Did tokenizing ``head`` fill the token budget with words that end before its last
+    whitespace (so the rest of the text could not have changed them)?"""
+    if not encoding.overflowing:  # the head fits: what follows it may add tokens
+        return False
+    marks = encoding.special_tokens_mask
+    kept = [end for (_, end), special in zip(encoding.offsets, marks, strict=True) if not special]
+    last_space = max(head.rfind(c) for c in " \t\n\r")
+    return bool(kept) and kept[-1] <= last_space
 
 
 _SHARED: dict[tuple[str, int, int], Encoder] = {}
