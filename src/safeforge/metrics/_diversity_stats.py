@@ -116,14 +116,14 @@ def refusal_entropy(items: Sequence[Item]) -> tuple[int, Stat]:
 
 
 def dispersion(vectors: NDArray[np.float32]) -> Stat:
-    """Mean pairwise cosine distance of unit vectors, and the same with each row left out."""
+    """Mean pairwise cosine distance of unit vectors, and the same with each row left out.
+    Without the m x m distance matrix: row i's distances to the others sum to
+    ``(m - 1) - v_i . (S - v_i)`` with ``S`` the sum of all rows, so the cost is linear in m."""
     m = len(vectors)
     if m < 2:
         return None, None
     v = vectors.astype(np.float64)
-    dist = 1.0 - v @ v.T
-    np.fill_diagonal(dist, 0.0)
-    rows = dist.sum(axis=1)
+    rows = (m - 1) - (v @ v.sum(axis=0) - np.einsum("ij,ij->i", v, v))
     total = rows.sum()
     value = max(0.0, float(total / (m * (m - 1))))  # identical rows: rounding leaves -1e-8
     if m < 3:
