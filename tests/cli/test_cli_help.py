@@ -70,3 +70,26 @@ def test_every_help_page_is_free_of_type_labels_and_placeholders(
     _, scan_help = _cli(monkeypatch, capsys, "scan", "--help")
     assert re.search(r"--dataset\s+TEXT", scan_help)
     assert re.search(r"--expect\s+refuse\|comply\|abstain", scan_help)
+
+
+def test_a_named_command_is_built_alone_and_everything_else_sees_the_whole_app(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from safeforge.cli._app import only_named
+
+    before = (list(app.registered_commands), list(app.registered_groups))
+    scan = only_named(app, ["scan", "--target", "mock"])
+    assert [c.callback.__name__ for c in scan.registered_commands if c.callback] == ["scan"]
+    assert scan.registered_groups == []
+    judges = only_named(app, ["judges", "list"])
+    assert [g.name for g in judges.registered_groups] == ["judges"]
+    assert judges.registered_commands == []
+    for args in ([], ["--help"], ["--version"], ["scna"]):
+        assert only_named(app, args) is app
+    assert (app.registered_commands, app.registered_groups) == before  # the shared app is untouched
+    code, out = _cli(monkeypatch, capsys, "scna")
+    assert code == 2
+    assert "Did you mean 'scan'" in out
+    code, out = _cli(monkeypatch, capsys, "judges", "list")
+    assert code == 0
+    assert "cascade" in out

@@ -14,7 +14,7 @@ import threading
 from typing import NoReturn
 
 from safeforge.cli import attack, audit, harden, judge, probes, report, scan, serve
-from safeforge.cli._app import app, plain_help
+from safeforge.cli._app import app, only_named, plain_help
 from safeforge.errors import SafeforgeError
 from safeforge.logs import defer_notes, flush_notes, route_library_logs
 from safeforge.memory import keep_freed_memory
@@ -31,7 +31,7 @@ def main() -> None:
     route_library_logs()  # held until a command names its log file (a run dir, a train dir)
     defer_notes()  # said once the command goes ahead; an error line stands alone
     try:
-        app()
+        only_named(app, sys.argv[1:])()
     except SafeforgeError as exc:
         flush_notes(discard=True)
         print(f"error: {exc}", file=sys.stderr)

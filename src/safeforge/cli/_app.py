@@ -9,10 +9,13 @@ this; the console entry point calls it before parsing.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
+from typer.main import get_command_name
 from typer.models import DefaultPlaceholder
 
 import safeforge
@@ -75,6 +78,25 @@ def plain_help(typer_app: typer.Typer) -> None:
             plain_help(group.typer_instance)
             if isinstance(group.cls, DefaultPlaceholder) or group.cls in (None, TyperGroup):
                 group.cls = PlainGroup
+
+
+def only_named(typer_app: typer.Typer, args: Sequence[str]) -> typer.Typer:
+    """``typer_app`` with just the command (or group) that ``args`` start with, when they name
+    one: typer builds every registered command's parameters from its annotations before it
+    parses anything, 40-70 ms per run for the 17 commands, where one is used. Help, a
+    misspelt name or no name at all get the whole app."""
+    name = args[0] if args else ""
+    commands = [
+        c
+        for c in typer_app.registered_commands
+        if (c.name or (get_command_name(c.callback.__name__) if c.callback else "")) == name
+    ]
+    groups = [g for g in typer_app.registered_groups if g.name == name]
+    if not commands and not groups:
+        return typer_app
+    lean = copy.copy(typer_app)
+    lean.registered_commands, lean.registered_groups = commands, groups
+    return lean
 
 
 app = typer.Typer(
